@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT_USAGE } from './run-action.ts';
+import { registerDoctor } from './doctor.ts';
+
+/** The `kiln` program: one file per command group, each thin over its module. */
+export function buildProgram(): Command {
+  const program = new Command('kiln')
+    .description('a self-hosted factory for hardened, minimal container images')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDoctor(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit through here with code 0
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  await main(process.argv.slice(2));
+}

@@ -1,0 +1,3 @@
+export { KilnError, isKilnError, isInputError } from './kiln-error.ts';
+export type { KilnErrorCode } from './kiln-error.ts';
+export { describeZodIssues, formatPath } from './zod-issues.ts';

@@ -1,0 +1,52 @@
+/**
+ * Every error kiln raises on purpose. The code is stable (scripts and the CLI's exit
+ * status depend on it); the message says what was expected, what was found and where.
+ */
+export type KilnErrorCode =
+  // bad input: the user can fix it (exit 2)
+  | 'USAGE'
+  | 'INPUT_INVALID'
+  | 'DIGEST_INVALID'
+  | 'REFERENCE_INVALID'
+  | 'NAME_INVALID'
+  | 'TAG_INVALID'
+  | 'MANIFEST_INVALID'
+  | 'CONFIG_INVALID'
+  // failed work (exit 1)
+  | 'DIGEST_MISMATCH'
+  | 'SIZE_MISMATCH'
+  | 'LAYOUT_INVALID'
+  | 'NOT_FOUND'
+  | 'REGISTRY_ERROR'
+  | 'UNAUTHORIZED'
+  | 'NETWORK'
+  | 'IO';
+
+export class KilnError extends Error {
+  readonly code: KilnErrorCode;
+  constructor(code: KilnErrorCode, message: string, options?: { readonly cause?: unknown }) {
+    super(message, options);
+    this.name = 'KilnError';
+    this.code = code;
+  }
+}
+
+export function isKilnError(e: unknown): e is KilnError {
+  return e instanceof KilnError;
+}
+
+/** Codes that mean the input was wrong, as opposed to the work failing. */
+const INPUT_CODES: ReadonlySet<KilnErrorCode> = new Set([
+  'USAGE',
+  'INPUT_INVALID',
+  'DIGEST_INVALID',
+  'REFERENCE_INVALID',
+  'NAME_INVALID',
+  'TAG_INVALID',
+  'MANIFEST_INVALID',
+  'CONFIG_INVALID',
+]);
+
+export function isInputError(code: KilnErrorCode): boolean {
+  return INPUT_CODES.has(code);
+}
