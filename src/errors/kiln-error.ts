@@ -12,6 +12,12 @@ export type KilnErrorCode =
   | 'TAG_INVALID'
   | 'MANIFEST_INVALID'
   | 'CONFIG_INVALID'
+  | 'VERSION_INVALID'
+  | 'CONSTRAINT_INVALID'
+  | 'PACKAGE_INVALID'
+  | 'INDEX_INVALID'
+  | 'KEY_INVALID'
+  | 'PATH_UNSAFE'
   // failed work (exit 1)
   | 'DIGEST_MISMATCH'
   | 'SIZE_MISMATCH'
@@ -20,7 +26,8 @@ export type KilnErrorCode =
   | 'REGISTRY_ERROR'
   | 'UNAUTHORIZED'
   | 'NETWORK'
-  | 'IO';
+  | 'IO'
+  | 'SIGNATURE_INVALID';
 
 export class KilnError extends Error {
   readonly code: KilnErrorCode;
@@ -45,6 +52,12 @@ const INPUT_CODES: ReadonlySet<KilnErrorCode> = new Set([
   'TAG_INVALID',
   'MANIFEST_INVALID',
   'CONFIG_INVALID',
+  'VERSION_INVALID',
+  'CONSTRAINT_INVALID',
+  'PACKAGE_INVALID',
+  'INDEX_INVALID',
+  'KEY_INVALID',
+  'PATH_UNSAFE',
 ]);
 
 export function isInputError(code: KilnErrorCode): boolean {

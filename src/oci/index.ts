@@ -52,3 +52,5 @@ export {
   MAX_NAME_LENGTH,
 } from './reference.ts';
 export { OciLayout, type BlobInfo } from './layout.ts';
+export * from './client/index.ts';
+export * from './copy/index.ts';
