@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE } from './run-action.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerCopy } from './copy.ts';
+import { registerServe } from './serve.ts';
+import { registerRegistry } from './registry.ts';
+import { registerApk } from './apk.ts';
 
 /** The `kiln` program: one file per command group, each thin over its module. */
 export function buildProgram(): Command {
@@ -9,7 +13,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerServe(program);
   registerDoctor(program);
+  registerCopy(program);
+  registerRegistry(program);
+  registerApk(program);
   return program;
 }
 

@@ -1,0 +1,1 @@
+export { startKilnServer, type KilnServerOptions, type RunningKilnServer } from './kiln-server.ts';

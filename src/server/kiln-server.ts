@@ -1,0 +1,70 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { KilnError } from '../errors/index.ts';
+import { createRegistryHandler, type RegistryAuth, type RequestLogEntry } from '../registry/index.ts';
+
+export type KilnServerOptions = {
+  /** kiln's state directory; the registry keeps its blobs in `<state>/registry`. */
+  readonly stateDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly auth?: RegistryAuth;
+  readonly log?: (entry: RequestLogEntry) => void;
+};
+
+export type RunningKilnServer = {
+  readonly url: string;
+  /** `HOST:PORT` for image references. */
+  readonly registryHost: string;
+  readonly stateDir: string;
+  close(): Promise<void>;
+};
+
+/**
+ * The one HTTP server of `kiln serve`: the OCI registry under `/v2/`, a health check,
+ * and (as later modules arrive) the API under `/api/v1/` and the console.
+ */
+export async function startKilnServer(options: KilnServerOptions): Promise<RunningKilnServer> {
+  const stateDir = resolve(options.stateDir);
+  const storageDir = join(stateDir, 'registry');
+  await mkdir(storageDir, { recursive: true });
+  const registry = createRegistryHandler({
+    storageDir,
+    ...(options.auth && { auth: options.auth }),
+    ...(options.log && { log: options.log }),
+  });
+
+  const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/v2' || path.startsWith('/v2/')) {
+      registry(req, res);
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no such path: ${path.slice(0, 200)}` }));
+  });
+
+  await new Promise<void>((done, fail) => {
+    server.once('error', (cause: NodeJS.ErrnoException) =>
+      fail(new KilnError('IO', `cannot listen on ${options.host}:${options.port}: ${cause.message}`, { cause })),
+    );
+    server.listen(options.port, options.host, () => done());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostPort = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  return {
+    url: `http://${hostPort}`,
+    registryHost: hostPort,
+    stateDir,
+    close: () =>
+      new Promise<void>((done, fail) => {
+        server.close((e) => (e ? fail(e) : done()));
+        server.closeIdleConnections();
+      }),
+  };
+}
