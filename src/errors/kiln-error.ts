@@ -18,6 +18,10 @@ export type KilnErrorCode =
   | 'INDEX_INVALID'
   | 'KEY_INVALID'
   | 'PATH_UNSAFE'
+  | 'RECIPE_INVALID'
+  | 'PIPELINE_INVALID'
+  | 'PACKAGE_UNKNOWN'
+  | 'UNSATISFIABLE'
   // failed work (exit 1)
   | 'DIGEST_MISMATCH'
   | 'SIZE_MISMATCH'
@@ -27,7 +31,18 @@ export type KilnErrorCode =
   | 'UNAUTHORIZED'
   | 'NETWORK'
   | 'IO'
-  | 'SIGNATURE_INVALID';
+  | 'SIGNATURE_INVALID'
+  | 'LOCK_MISMATCH'
+  // source stage (src/build/source)
+  | 'SOURCE_FETCH_FAILED'
+  | 'ARCHIVE_UNSAFE'
+  | 'ARCHIVE_INVALID'
+  | 'PATCH_FAILED'
+  | 'GIT_FAILED'
+  | 'COMMIT_MISMATCH'
+  // build sandbox and build environments (src/build/sandbox, src/build/environment)
+  | 'SANDBOX_FAILED'
+  | 'ENVIRONMENT_FAILED';
 
 export class KilnError extends Error {
   readonly code: KilnErrorCode;
@@ -58,6 +73,10 @@ const INPUT_CODES: ReadonlySet<KilnErrorCode> = new Set([
   'INDEX_INVALID',
   'KEY_INVALID',
   'PATH_UNSAFE',
+  'RECIPE_INVALID',
+  'PIPELINE_INVALID',
+  'PACKAGE_UNKNOWN',
+  'UNSATISFIABLE',
 ]);
 
 export function isInputError(code: KilnErrorCode): boolean {
