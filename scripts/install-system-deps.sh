@@ -9,6 +9,7 @@ packages=(
   skopeo           # interoperability tests: copy/inspect through kiln's registry
   umoci            # unpack images for runtime tests
   docker-registry  # the reference distribution registry, a peer in tests
+  mmdebstrap       # build environments (Debian root filesystems for the sandbox)
   ca-certificates
 )
 

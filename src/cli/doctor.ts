@@ -16,6 +16,7 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { command: 'skopeo', versionArgs: ['--version'], debianPackage: 'skopeo', usedFor: 'interoperability tests' },
   { command: 'umoci', versionArgs: ['--version'], debianPackage: 'umoci', usedFor: 'unpacking images for runtime tests' },
   { command: 'docker-registry', versionArgs: ['--version'], debianPackage: 'docker-registry', usedFor: 'the reference registry in tests' },
+  { command: 'mmdebstrap', versionArgs: ['--version'], debianPackage: 'mmdebstrap', usedFor: 'build environments' },
 ];
 
 export type ToolStatus = { readonly tool: HostTool; readonly present: boolean; readonly version: string };
