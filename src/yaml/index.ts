@@ -1,0 +1,2 @@
+export { parseYamlSource, MAX_YAML_BYTES, type YamlSource, type YamlValue, type SourcePosition } from './yaml-source.ts';
+export { parseYamlWithSchema, yamlSchemaError } from './parse-yaml-with-schema.ts';
