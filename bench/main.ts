@@ -1,9 +1,11 @@
 // `npm run bench -- NAME…` runs the named benchmarks (all when none is named). Each one
 // measures kiln against a reference tool in the same run and prints ratios.
+import { benchAssemble } from './assemble.ts';
 import { benchRegistry } from './registry.ts';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   registry: benchRegistry,
+  assemble: benchAssemble,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

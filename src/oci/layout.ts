@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -94,7 +95,7 @@ export class OciLayout {
     }
     // Unknown digest: hash into a staging name, then move under the digest.
     const hashing = new HashingStream('sha256');
-    const staging = join(this.dir, 'blobs', 'sha256', `.staging-${process.pid}-${Date.now()}`);
+    const staging = join(this.dir, 'blobs', 'sha256', `.staging-${randomUUID()}`);
     await writeStreamAtomic(staging, source, [hashing]);
     const info: BlobInfo = { digest: hashing.digest, size: hashing.size };
     await rename(staging, this.blobPath(info.digest));

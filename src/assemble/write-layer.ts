@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { KilnError } from '../errors/index.ts';
+import { MediaType, type BlobInfo, type Descriptor, type Digest } from '../oci/index.ts';
+import { normalizeEntries, type FsEntry, type LayerEntry } from './fs-entry.ts';
+import { parallelGzip } from './parallel-gzip.ts';
+import { BLOCK, encodeTarHeader, padding } from './tar-header.ts';
+
+/** Where blobs go: an OciLayout, or anything that stores a stream atomically and reports its digest. */
+export type BlobSink = {
+  putBlob(source: Readable | Uint8Array, expected?: BlobInfo): Promise<BlobInfo>;
+};
+
+export type LayerOptions = {
+  /** Every mtime in the layer (seconds since 1970). */
+  readonly sourceDateEpoch: number;
+  /** zlib level, 6 unless set (gzip's default: most of level 9's ratio at a fraction of its time). */
+  readonly gzipLevel?: number;
+  /** Blocks compressed at once (default: CPUs, within the thread pool); never changes the bytes. */
+  readonly gzipConcurrency?: number;
+};
+
+export type LayerInfo = {
+  /** The gzip blob as stored: media type, digest and size for the manifest. */
+  readonly descriptor: Descriptor;
+  /** sha256 of the uncompressed tar, for the image config's rootfs.diff_ids. */
+  readonly diffId: Digest;
+  readonly uncompressedSize: number;
+  /** Entries written, including parent directories that were added. */
+  readonly entries: number;
+};
+
+// Output is built in chunks this large: big enough that per-chunk costs (hash update,
+// zlib hand-off to the thread pool, stream bookkeeping) vanish next to the bytes. Each
+// chunk is also one gzip block (parallel-gzip.ts), so this size is part of the format:
+// changing it changes every layer digest.
+const CHUNK = 1024 * 1024;
+
+/**
+ * Writes `entries` as one gzip-compressed tar layer into `sink`, streaming: files are
+ * read in chunks, tarred, hashed (diff_id) and compressed on the way (1 MiB blocks on
+ * several threads), never held whole. The same entries give the same bytes: sorted
+ * order, fixed mtime, no host metadata, fixed gzip level, block size and header.
+ */
+export async function writeLayer(entries: readonly FsEntry[], sink: BlobSink, options: LayerOptions): Promise<LayerInfo> {
+  const normalized = normalizeEntries(entries);
+  const diff = createHash('sha256');
+  let uncompressedSize = 0;
+  const tar = (async function* () {
+    for await (const chunk of tarChunks(normalized, options.sourceDateEpoch)) {
+      diff.update(chunk);
+      uncompressedSize += chunk.length;
+      yield chunk;
+    }
+  })();
+  const gzip = parallelGzip(tar, {
+    level: options.gzipLevel ?? 6,
+    ...(options.gzipConcurrency !== undefined && { concurrency: options.gzipConcurrency }),
+  });
+  const info = await sink.putBlob(Readable.from(gzip, { objectMode: false }));
+  return {
+    descriptor: { mediaType: MediaType.ociLayerGzip, digest: info.digest, size: info.size },
+    diffId: `sha256:${diff.digest('hex')}` as Digest,
+    uncompressedSize,
+    entries: normalized.length,
+  };
+}
+
+/** The uncompressed tar as a stream (for tests and tools that want it as is). */
+export function tarStream(entries: readonly FsEntry[], sourceDateEpoch: number): Readable {
+  return Readable.from(tarChunks(normalizeEntries(entries), sourceDateEpoch));
+}
+
+async function* tarChunks(entries: readonly LayerEntry[], mtime: number): AsyncGenerator<Buffer> {
+  const out = new ChunkBuffer();
+  for (const e of entries) {
+    const base = { name: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime, ...(e.xattrs && { xattrs: e.xattrs }) };
+    switch (e.kind) {
+      case 'directory':
+        out.put(encodeTarHeader({ ...base, type: 'directory', size: 0 }));
+        break;
+      case 'symlink':
+        out.put(encodeTarHeader({ ...base, type: 'symlink', size: 0, linkname: e.target }));
+        break;
+      case 'hardlink':
+        out.put(encodeTarHeader({ ...base, type: 'hardlink', size: 0, linkname: e.target }));
+        break;
+      case 'file':
+        if (e.content.kind === 'bytes') {
+          out.put(encodeTarHeader({ ...base, type: 'file', size: e.content.data.length }));
+          out.put(e.content.data);
+          out.zeros(padding(e.content.data.length));
+        } else {
+          yield* hostFile(out, e.content.path, e.path, base);
+        }
+        break;
+    }
+    yield* out.drain();
+  }
+  out.zeros(2 * BLOCK); // end of archive
+  yield* out.drain();
+  const last = out.rest();
+  if (last) yield last;
+}
+
+async function* hostFile(
+  out: ChunkBuffer,
+  hostPath: string,
+  entryPath: string,
+  base: Omit<Parameters<typeof encodeTarHeader>[0], 'type' | 'size'>,
+): AsyncGenerator<Buffer> {
+  let fh;
+  try {
+    fh = await open(hostPath, 'r');
+  } catch (cause) {
+    throw new KilnError('IO', `layer entry ${JSON.stringify(entryPath)}: cannot open ${hostPath} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new KilnError('INPUT_INVALID', `layer entry ${JSON.stringify(entryPath)}: ${hostPath} is not a regular file`);
+    const size = st.size;
+    out.put(encodeTarHeader({ ...base, type: 'file', size }));
+    let left = size;
+    while (left > 0) {
+      const { buffer, offset, length } = out.space(left);
+      const { bytesRead } = await fh.read(buffer, offset, length, null);
+      if (bytesRead === 0) {
+        throw new KilnError('IO', `layer entry ${JSON.stringify(entryPath)}: ${hostPath} shrank while it was read (expected ${size} bytes)`);
+      }
+      out.advance(bytesRead);
+      left -= bytesRead;
+      yield* out.drain();
+    }
+    out.zeros(padding(size));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Packs small writes into CHUNK-sized buffers; a full buffer is handed out once and never touched again. */
+class ChunkBuffer {
+  #buf = Buffer.allocUnsafe(CHUNK);
+  #pos = 0;
+  #full: Buffer[] = [];
+
+  put(bytes: Uint8Array): void {
+    let off = 0;
+    while (off < bytes.length) {
+      const n = Math.min(bytes.length - off, CHUNK - this.#pos);
+      this.#buf.set(bytes.subarray(off, off + n), this.#pos);
+      this.advance(n);
+      off += n;
+    }
+  }
+
+  zeros(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const k = Math.min(left, CHUNK - this.#pos);
+      this.#buf.fill(0, this.#pos, this.#pos + k);
+      this.advance(k);
+      left -= k;
+    }
+  }
+
+  /** Room to read up to `want` bytes straight into the current buffer. */
+  space(want: number): { buffer: Buffer; offset: number; length: number } {
+    return { buffer: this.#buf, offset: this.#pos, length: Math.min(want, CHUNK - this.#pos) };
+  }
+
+  advance(n: number): void {
+    this.#pos += n;
+    if (this.#pos === CHUNK) {
+      this.#full.push(this.#buf);
+      this.#buf = Buffer.allocUnsafe(CHUNK);
+      this.#pos = 0;
+    }
+  }
+
+  *drain(): Generator<Buffer> {
+    while (this.#full.length > 0) {
+      const b = this.#full.shift();
+      if (b) yield b;
+    }
+  }
+
+  rest(): Buffer | undefined {
+    return this.#pos > 0 ? this.#buf.subarray(0, this.#pos) : undefined;
+  }
+}
