@@ -22,6 +22,8 @@ export type KilnErrorCode =
   | 'PIPELINE_INVALID'
   | 'PACKAGE_UNKNOWN'
   | 'UNSATISFIABLE'
+  /** Two packages (or a package and kiln) put different things at one path. */
+  | 'FILE_CONFLICT'
   // failed work (exit 1)
   | 'DIGEST_MISMATCH'
   | 'SIZE_MISMATCH'
@@ -77,6 +79,7 @@ const INPUT_CODES: ReadonlySet<KilnErrorCode> = new Set([
   'PIPELINE_INVALID',
   'PACKAGE_UNKNOWN',
   'UNSATISFIABLE',
+  'FILE_CONFLICT',
 ]);
 
 export function isInputError(code: KilnErrorCode): boolean {

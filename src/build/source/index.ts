@@ -1,0 +1,18 @@
+export { SourceCache, type SourceEntry, type AddSourceOptions, type RecordAdditions } from './source-cache.ts';
+export { SourceRecordSchema, type SourceRecord } from './source-record.ts';
+export type { SourceContext } from './source-context.ts';
+export { download, type DownloadOptions, type DownloadProgress, type DownloadOutcome } from './download.ts';
+export { extractArchive, type ExtractOptions, type ExtractResult } from './extract-archive.ts';
+export { detectArchiveFormat, type ArchiveFormat } from './decompress.ts';
+export { verifyDetachedSignature, readPinnedKeys, type PinnedKey, type SignatureCheck } from './verify-signature.ts';
+export { parseFetchInputs, type FetchInputs } from './fetch-inputs.ts';
+export { runFetch, type FetchResult } from './fetch-step.ts';
+export { obtainSource, type ObtainedSource, type SourceOrigin } from './obtain-source.ts';
+export { parseGitCheckoutInputs, type GitCheckoutInputs, type GitRef } from './git-checkout-inputs.ts';
+export { runGitCheckout, type GitCheckoutResult } from './git-checkout.ts';
+export { gitMirrorPath } from './git-mirror.ts';
+export type { GitOptions } from './run-git.ts';
+export { runPatch, type PatchResult } from './patch-step.ts';
+export { runSourceStep, isSourceStep, SOURCE_STEP_NAMES, type SourceStepName, type SourceStepResult } from './run-source-step.ts';
+export { resolveRecipeFile } from './recipe-file.ts';
+export { redactUrl } from './redact-url.ts';
