@@ -85,3 +85,21 @@ export {
   type AssembledArch,
   type AssembledImage,
 } from './assemble-image.ts';
+export {
+  buildImage,
+  buildRootfs,
+  configDigestOf,
+  encodeInstalledDb,
+  encodeImageLockfile,
+  parseImageLockfile,
+  readImageLockfile,
+  imageLockfileOf,
+  type BuildImageInput,
+  type BuiltImage,
+  type BuildRootfsInput,
+  type BuiltRootfs,
+  type LocalRepository,
+  type InstalledPackage,
+  type ImageLockfile,
+  type LockedPackage,
+} from './rootfs/index.ts';

@@ -5,6 +5,7 @@ import { registerCopy } from './copy.ts';
 import { registerServe } from './serve.ts';
 import { registerRegistry } from './registry.ts';
 import { registerApk } from './apk.ts';
+import { registerImage } from './image.ts';
 import { registerSource } from './source.ts';
 
 /** The `kiln` program: one file per command group, each thin over its module. */
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerCopy(program);
   registerRegistry(program);
   registerApk(program);
+  registerImage(program);
   registerSource(program);
   return program;
 }

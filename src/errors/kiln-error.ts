@@ -34,6 +34,7 @@ export type KilnErrorCode =
   | 'NETWORK'
   | 'IO'
   | 'SIGNATURE_INVALID'
+  | 'VERIFY_FAILED'
   | 'LOCK_MISMATCH'
   // source stage (src/build/source)
   | 'SOURCE_FETCH_FAILED'
@@ -44,7 +45,12 @@ export type KilnErrorCode =
   | 'COMMIT_MISMATCH'
   // build sandbox and build environments (src/build/sandbox, src/build/environment)
   | 'SANDBOX_FAILED'
-  | 'ENVIRONMENT_FAILED';
+  | 'ENVIRONMENT_FAILED'
+  // Debian import (src/build/deb-import)
+  /** A .deb that is not a well-formed Debian binary package. */
+  | 'DEB_INVALID'
+  /** apt could not list or download a Debian package. */
+  | 'DEB_FETCH_FAILED';
 
 export class KilnError extends Error {
   readonly code: KilnErrorCode;

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { buildImage, encodeImageLockfile, ociPlatformOf, parseArch, readImageLockfile, sourceDateEpochFrom, type Arch, type BuiltImage } from '../assemble/index.ts';
+import { KilnError } from '../errors/index.ts';
+import { writeFileAtomic } from '../files/index.ts';
+import { OciLayout, copyByReference, formatImageRef, parseImageRef, type ImageRef } from '../oci/index.ts';
+import { action, intOption } from './run-action.ts';
+
+type BuildFlags = {
+  readonly repo?: readonly string[];
+  readonly output: string;
+  readonly arch?: readonly string[];
+  readonly lockfile?: string;
+  readonly keyring?: readonly string[];
+  readonly sourceDateEpoch?: string;
+  readonly json?: boolean;
+};
+
+/** Used when neither --source-date-epoch nor $SOURCE_DATE_EPOCH is set: 1970-01-01T00:00:00Z, as apko and ko do. */
+export const DEFAULT_SOURCE_DATE_EPOCH = 0;
+
+/** `kiln image build`: an image from an apko-style configuration and local APK repositories. */
+export function registerImage(program: Command): void {
+  const image = program.command('image').description('assemble images from APK packages');
+  image
+    .command('build')
+    .description('resolve the packages of an image configuration and assemble a multi-arch OCI image')
+    .argument('<config>', 'apko-style image configuration (IMAGE.yaml)')
+    .requiredOption('--output <ref>', 'oci:DIR[:TAG] or HOST[:PORT]/REPO[:TAG] (tag default: latest)')
+    .option('--repo <dir...>', 'local APK repository: a directory with <arch>/APKINDEX.tar.gz and the packages (repeatable)')
+    .option('--arch <arch...>', 'architectures to build (x86_64/amd64, aarch64/arm64, …); default: the configuration’s archs, else the host’s')
+    .option('--lockfile <file>', 'JSON lockfile: written when missing; when present, exactly its packages are rebuilt')
+    .option('--keyring <file...>', 'public key (PEM) trusted to sign the repositories (repeatable)')
+    .option('--source-date-epoch <seconds>', 'timestamp of every file and of the image (default: $SOURCE_DATE_EPOCH, else 0)')
+    .option('--json', 'print a JSON summary')
+    .addHelpText(
+      'after',
+      `
+Every index and package is verified (signature, datahash, file checksums, the index's
+C: checksum) before use. The image is built in a temporary layout and published only
+when everything succeeded: a new oci:DIR appears whole, an existing layout gains the
+image (tagged TAG, and TAG-ARCH per platform) only at the end, and a registry gets
+blobs, then manifests, then the tag. SOURCE_DATE_EPOCH defaults to 0 (1970-01-01), so
+two builds of the same inputs give the same digest.
+
+Examples:
+  kiln image build hello.yaml --repo ./packages --keyring kiln.rsa.pub --output oci:./out:v1
+  kiln image build hello.yaml --repo ./packages --arch x86_64 aarch64 --lockfile hello.lock.json --output 127.0.0.1:5000/hello:v1`,
+    )
+    .action(action(async (config: string, flags: BuildFlags) => runBuild(config, flags)));
+}
+
+async function runBuild(config: string, flags: BuildFlags): Promise<void> {
+  const output = parseImageRef(flags.output);
+  if (output.digest !== undefined) throw new KilnError('USAGE', `--output ${flags.output}: name a tag, not a digest (the digest is what the build produces)`);
+  const tag = output.tag ?? 'latest';
+  const archs = (flags.arch ?? []).map((a) => {
+    const arch = parseArch(a);
+    if (arch === undefined) throw new KilnError('USAGE', `--arch: ${JSON.stringify(a)} is not an architecture (x86_64, amd64, aarch64, arm64, …)`);
+    return arch;
+  });
+  const sourceDateEpoch =
+    flags.sourceDateEpoch !== undefined ? intOption('--source-date-epoch', flags.sourceDateEpoch, 0, 253402300799) : sourceDateEpochFrom(process.env, DEFAULT_SOURCE_DATE_EPOCH);
+  const existingLock = flags.lockfile !== undefined ? await readImageLockfile(flags.lockfile) : undefined;
+  if (output.kind === 'layout') await assertLayoutTarget(output.dir);
+
+  const work = await workDir(output);
+  try {
+    const layout = await OciLayout.open(join(work, 'layout'), { create: true });
+    const built = await buildImage({
+      configFile: config,
+      repos: flags.repo ?? [],
+      keyrings: flags.keyring ?? [],
+      archs,
+      sourceDateEpoch,
+      layout,
+      tag,
+      ...(existingLock !== undefined && flags.lockfile !== undefined && { lock: { file: flags.lockfile, lockfile: existingLock } }),
+    });
+    for (const w of built.warnings) process.stderr.write(`warning: ${w}\n`);
+    await publish(layout, output, tag, built);
+    let lockAction: 'written' | 'used' | undefined;
+    if (flags.lockfile !== undefined) {
+      if (existingLock === undefined) await writeFileAtomic(flags.lockfile, encodeImageLockfile(built.lockfile));
+      lockAction = existingLock === undefined ? 'written' : 'used';
+    }
+    printSummary(config, { ...output, tag }, built, flags, lockAction);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** An oci: output must be absent, an empty directory, or an OCI layout; anything else is left alone. */
+async function assertLayoutTarget(dir: string): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (st === undefined) return;
+  if (!st.isDirectory()) throw new KilnError('USAGE', `--output oci:${dir}: exists and is not a directory`);
+  const names = await readdir(dir);
+  if (names.length > 0 && !names.includes('oci-layout')) throw new KilnError('USAGE', `--output oci:${dir}: the directory is not empty and holds no OCI layout; choose another`);
+}
+
+/** A private directory for the build: beside an oci: output (so the final rename stays on one filesystem), else in the temp dir. */
+async function workDir(output: ImageRef): Promise<string> {
+  if (output.kind === 'layout') {
+    const parent = dirname(resolve(output.dir));
+    if (await stat(parent).then((s) => s.isDirectory(), () => false)) return mkdtemp(join(parent, `.${basename(output.dir)}.kiln-build-`));
+  }
+  return mkdtemp(join(tmpdir(), 'kiln-image-build-'));
+}
+
+/**
+ * Moves the finished image to the output. A new layout is renamed into place whole; an
+ * existing layout and a registry receive it through the copy code, which adds blobs
+ * first, then manifests, and the tags last.
+ */
+async function publish(layout: OciLayout, output: ImageRef, tag: string, built: BuiltImage): Promise<void> {
+  const source: ImageRef = { kind: 'layout', dir: layout.dir, tag };
+  if (output.kind === 'layout') {
+    const st = await stat(output.dir).catch(() => undefined);
+    const empty = st !== undefined && (await readdir(output.dir)).length === 0;
+    if (st === undefined || empty) {
+      await mkdir(dirname(resolve(output.dir)), { recursive: true });
+      if (empty) await rmdir(output.dir);
+      await moveInto(layout.dir, output.dir);
+      return;
+    }
+  }
+  const target: ImageRef = { ...output, tag };
+  await copyByReference(source, target, { referrers: false });
+  if (output.kind === 'layout') {
+    for (const i of built.image.images) {
+      const perArch = archTag(tag, i.arch);
+      await copyByReference({ ...source, tag: perArch }, { ...output, tag: perArch }, { referrers: false });
+    }
+  }
+}
+
+async function moveInto(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    // another filesystem: copy beside the target, then rename, so it still appears whole
+    const staging = join(dirname(resolve(to)), `.${basename(to)}.kiln-${randomBytes(6).toString('hex')}`);
+    try {
+      await cp(from, staging, { recursive: true });
+      await rename(staging, to);
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+  }
+}
+
+function archTag(tag: string, arch: Arch): string {
+  const p = ociPlatformOf(arch);
+  return `${tag}-${[p.architecture, p.variant].filter(Boolean).join('_')}`;
+}
+
+function printSummary(config: string, output: ImageRef, built: BuiltImage, flags: BuildFlags, lockAction: 'written' | 'used' | undefined): void {
+  const archs = built.image.images.map((i) => {
+    const r = built.rootfs.find((x) => x.arch === i.arch);
+    const packages = (r?.resolution.packages ?? []).map((p) => ({ name: p.entry.name, version: p.entry.version, checksum: p.entry.checksum }));
+    return { arch: i.arch, platform: ociPlatformOf(i.arch), manifest: i.manifest.digest, config: i.config.digest, layer: { digest: i.layer.descriptor.digest, size: i.layer.descriptor.size, diffId: i.layer.diffId }, packages };
+  });
+  if (flags.json) {
+    const summary = {
+      config,
+      output: formatImageRef(output),
+      digest: built.image.index.digest,
+      configDigest: built.configDigest,
+      archs,
+      ...(lockAction !== undefined && { lockfile: { path: flags.lockfile, action: lockAction } }),
+      warnings: built.warnings,
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const lines = [`built ${config} → ${formatImageRef(output)} ${built.image.index.digest}`];
+  for (const a of archs) lines.push(`  ${a.arch.padEnd(8)} ${a.manifest}  ${a.packages.length} packages, layer ${formatBytes(a.layer.size)}`);
+  if (lockAction !== undefined) lines.push(`lockfile ${flags.lockfile}: ${lockAction === 'written' ? 'written' : 'rebuilt exactly its packages'}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
