@@ -2,10 +2,12 @@
 // measures kiln against a reference tool in the same run and prints ratios.
 import { benchAssemble } from './assemble.ts';
 import { benchRegistry } from './registry.ts';
+import { benchEvidence } from './evidence.ts';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   registry: benchRegistry,
   assemble: benchAssemble,
+  evidence: benchEvidence,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,6 +7,7 @@ import { registerRegistry } from './registry.ts';
 import { registerApk } from './apk.ts';
 import { registerImage } from './image.ts';
 import { registerSource } from './source.ts';
+import { registerAttest } from './attest.ts';
 
 /** The `kiln` program: one file per command group, each thin over its module. */
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerApk(program);
   registerImage(program);
   registerSource(program);
+  registerAttest(program);
   return program;
 }
 

@@ -46,6 +46,9 @@ export type KilnErrorCode =
   // build sandbox and build environments (src/build/sandbox, src/build/environment)
   | 'SANDBOX_FAILED'
   | 'ENVIRONMENT_FAILED'
+  // package builds (src/build/package)
+  /** A recipe's `test:` pipeline failed against the packages just built; nothing was published. */
+  | 'PACKAGE_TEST_FAILED'
   // Debian import (src/build/deb-import)
   /** A .deb that is not a well-formed Debian binary package. */
   | 'DEB_INVALID'
