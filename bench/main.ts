@@ -3,11 +3,13 @@
 import { benchAssemble } from './assemble.ts';
 import { benchRegistry } from './registry.ts';
 import { benchEvidence } from './evidence.ts';
+import { benchBuild } from './build.ts';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   registry: benchRegistry,
   assemble: benchAssemble,
   evidence: benchEvidence,
+  build: benchBuild,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

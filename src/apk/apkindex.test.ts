@@ -37,6 +37,14 @@ async function entries(): Promise<ApkIndexEntry[]> {
 }
 
 void describe('APKINDEX', () => {
+  void test('a noarch package is listed under the architecture of the directory holding it', async () => {
+    const data = await decodeApk((await encodeApk(sampleInput(key, { arch: 'noarch' }))).bytes, { keys });
+    assert.equal(indexEntryFor(data, 'aarch64').arch, 'aarch64');
+    assert.equal(indexEntryFor(data).arch, 'noarch');
+    const native = await decodeApk((await encodeApk(sampleInput(key, { arch: 'x86_64' }))).bytes, { keys });
+    assert.equal(indexEntryFor(native, 'aarch64').arch, 'x86_64');
+  });
+
   void test('round trip: same records, sorted by name then version, signed', async () => {
     const list = await entries();
     const bytes = await encodeApkIndex({ entries: [...list].reverse(), description: 'kiln test repo', key, sourceDateEpoch: EPOCH });

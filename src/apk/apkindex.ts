@@ -31,9 +31,12 @@ export type ApkIndex = {
 export type Repository = { readonly url: string; readonly arch: string; readonly index: ApkIndex };
 
 /** The record for a package, holding exactly what APKINDEX keeps (no packager, triggers or datahash). */
-export function indexEntryFor(pkg: DecodedApk): ApkIndexEntry {
+export function indexEntryFor(pkg: DecodedApk, repositoryArch?: string): ApkIndexEntry {
   const { dataHash: _dataHash, packager: _packager, ...info } = pkg.info;
-  return { ...info, triggers: [], checksum: pkg.checksum, size: pkg.size };
+  // apk-tools 2 fetches `<repo>/<A:>/<file>`, so a noarch package is listed under the
+  // architecture of the directory that holds it, as `apk index --rewrite-arch` does
+  const arch = info.arch === 'noarch' && repositoryArch !== undefined ? repositoryArch : info.arch;
+  return { ...info, arch, triggers: [], checksum: pkg.checksum, size: pkg.size };
 }
 
 /** Name (bytes), then version (apk order), then arch, then checksum: one order on every machine. */

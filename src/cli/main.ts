@@ -8,6 +8,9 @@ import { registerApk } from './apk.ts';
 import { registerImage } from './image.ts';
 import { registerSource } from './source.ts';
 import { registerAttest } from './attest.ts';
+import { registerPackage } from './package.ts';
+import { registerKeys } from './keys.ts';
+import { registerRepo } from './repo.ts';
 
 /** The `kiln` program: one file per command group, each thin over its module. */
 export function buildProgram(): Command {
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
   registerImage(program);
   registerSource(program);
   registerAttest(program);
+  registerPackage(program);
+  registerKeys(program);
+  registerRepo(program);
   return program;
 }
 

@@ -22,6 +22,8 @@ export type KilnErrorCode =
   | 'PIPELINE_INVALID'
   | 'PACKAGE_UNKNOWN'
   | 'UNSATISFIABLE'
+  /** A catalog entry (src/factory) is malformed; the rest of the catalog still loads. */
+  | 'CATALOG_INVALID'
   /** Two packages (or a package and kiln) put different things at one path. */
   | 'FILE_CONFLICT'
   // failed work (exit 1)
@@ -53,7 +55,12 @@ export type KilnErrorCode =
   /** A .deb that is not a well-formed Debian binary package. */
   | 'DEB_INVALID'
   /** apt could not list or download a Debian package. */
-  | 'DEB_FETCH_FAILED';
+  | 'DEB_FETCH_FAILED'
+  // history database (src/store)
+  /** A query or connection to the history database failed. */
+  | 'DATABASE_FAILED'
+  /** A schema migration failed; the database is left at the last migration that succeeded. */
+  | 'MIGRATION_FAILED';
 
 export class KilnError extends Error {
   readonly code: KilnErrorCode;
@@ -88,6 +95,7 @@ const INPUT_CODES: ReadonlySet<KilnErrorCode> = new Set([
   'PIPELINE_INVALID',
   'PACKAGE_UNKNOWN',
   'UNSATISFIABLE',
+  'CATALOG_INVALID',
   'FILE_CONFLICT',
 ]);
 

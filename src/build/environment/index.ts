@@ -5,3 +5,4 @@ export { type EnvironmentRecord, readEnvironmentRecord } from './environment-rec
 export { debianProvider, normaliseDebianPackages } from './debian-provider.ts';
 export { resolveDebianArchive, type DebianArchive, type ResolveDebianArchiveOptions } from './debian-archive.ts';
 export { readAptSources, type AptSource } from './apt-sources.ts';
+export { withLock, type LockOptions } from './dir-lock.ts';

@@ -1,0 +1,11 @@
+export { importDebs, type ImportDebsOptions, type DebImportResult } from './import-debs.ts';
+export { parseDebRequest, resolveImports, fetchDeb, type DebRequest, type DebSource, type ResolvedDeb } from './resolve-imports.ts';
+export { AptArchive, verifyDeb, type AptArchiveOptions, type ArchiveRecord } from './apt-archive.ts';
+export { convertDeb, planApkInfo, type ConvertedDeb, type AvailableNames, type ApkInputPlan, type DroppedDependency } from './convert-deb.ts';
+export { readDeb, MAINTAINER_SCRIPTS, type DebPackage, type DebTarEntry } from './read-deb.ts';
+export { readArArchive, type ArMember } from './ar-archive.ts';
+export { parseDebControl, parseDebRelations, parseDeb822Paragraph, type DebControl, type DebRelation, type DebAlternatives } from './deb-control.ts';
+export { debianToApkVersion, parseDebianVersion, type DebianVersion } from './debian-version.ts';
+export { debianArchOf, apkArchOf, apkRepoArch } from './debian-arch.ts';
+export { soNamesOf, type SoNames, type SoProvide } from './so-names.ts';
+export { debProvenance, encodeDebProvenance, type DebProvenance } from './deb-provenance.ts';
