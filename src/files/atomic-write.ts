@@ -12,14 +12,19 @@ export function tempPathFor(path: string): string {
 
 /**
  * Writes `data` to `path` so that a reader sees the old file or the new one, never
- * half of either: temp file in the same directory, fsync, rename.
+ * half of either: temp file in the same directory, fsync, rename. The temp file is
+ * created with its final `mode` (0644 by default), so a private key (0600) is never
+ * readable by others, not even briefly.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | string, options: { readonly mode?: number } = {}): Promise<void> {
+  const mode = options.mode ?? 0o644;
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'wx', 0o644);
+  const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
+    // the umask may have narrowed the mode at creation; set exactly what was asked
+    await fh.chmod(mode);
     await fh.sync();
   } catch (e) {
     await fh.close();

@@ -1,6 +1,7 @@
-import { access, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../errors/index.ts';
+import { writeFileAtomic } from '../../files/index.ts';
 import { generateImageSigningKey } from './signing-key.ts';
 
 export type ImageSigningKeyFiles = {
@@ -26,25 +27,9 @@ export async function writeImageSigningKeyFiles(
   }
   const key = generateImageSigningKey(options.passphrase !== undefined ? { passphrase: options.passphrase } : {});
   await mkdir(dir, { recursive: true });
-  await writeAtomic(privatePath, key.privatePem, 0o600);
-  await writeAtomic(publicPath, key.publicPem, 0o644);
+  await writeFileAtomic(privatePath, key.privatePem, { mode: 0o600 });
+  await writeFileAtomic(publicPath, key.publicPem);
   return { privatePath, publicPath, keyId: key.keyId };
-}
-
-/** Temp file created with its final mode (a private key is never readable by others, not even briefly), then renamed. */
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, path);
 }
 
 async function exists(path: string): Promise<boolean> {

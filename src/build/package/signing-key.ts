@@ -1,8 +1,8 @@
-import { chmod, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { generateApkSigningKey, type ApkSigningKey } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
-import { tempPathFor, writeFileAtomic } from '../../files/index.ts';
+import { writeFileAtomic } from '../../files/index.ts';
 
 export type LoadedSigningKey = ApkSigningKey & {
   readonly privatePath: string;
@@ -38,7 +38,7 @@ export async function generateSigningKeyFiles(dir: string): Promise<LoadedSignin
   await mkdir(dirname(dir), { recursive: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(dir, pubName), key.publicPem);
-  await writePrivateFile(privatePath, key.privatePem);
+  await writeFileAtomic(privatePath, key.privatePem, { mode: 0o600 });
   return { privatePem: key.privatePem, keyName: pubName, privatePath, publicPath: join(dir, pubName), generated: true };
 }
 
@@ -55,18 +55,3 @@ export async function ensureSigningKey(explicit: string | undefined, stateDir: s
 }
 
 /** Like writeFileAtomic, but the file is 0600 from its first byte: a private key is never readable by others, not even briefly. */
-async function writePrivateFile(path: string, text: string): Promise<void> {
-  const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-    await fh.close();
-    await chmod(tmp, 0o600);
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
