@@ -103,3 +103,18 @@ export {
   type ImageLockfile,
   type LockedPackage,
 } from './rootfs/index.ts';
+export {
+  archPackageEvidence,
+  attachImageEvidence,
+  assertSbomComplete,
+  sbomViolations,
+  imageFactsFor,
+  resolveImageSigningKey,
+  defaultImageKeyPath,
+  type ArchPackageEvidence,
+  type ImageIdentity,
+  type ImageEvidenceInput,
+  type ImageEvidenceResult,
+  type BuildInputFile,
+  type ImageSigningKeySource,
+} from './evidence/index.ts';

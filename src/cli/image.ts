@@ -1,12 +1,29 @@
-import { randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildImage, encodeImageLockfile, ociPlatformOf, parseArch, readImageLockfile, sourceDateEpochFrom, type Arch, type BuiltImage } from '../assemble/index.ts';
+import {
+  attachImageEvidence,
+  buildImage,
+  encodeImageLockfile,
+  ociPlatformOf,
+  parseArch,
+  readImageLockfile,
+  resolveImageSigningKey,
+  sourceDateEpochFrom,
+  type Arch,
+  type BuildInputFile,
+  type BuiltImage,
+  type ImageEvidenceResult,
+  type ImageIdentity,
+  type ImageSigningKeySource,
+} from '../assemble/index.ts';
+import { LayoutEvidenceStore, openEvidenceStore, type EvidenceStore } from '../attest/index.ts';
+import { KILN_VERSION } from '../build/index.ts';
 import { KilnError } from '../errors/index.ts';
 import { writeFileAtomic } from '../files/index.ts';
-import { OciLayout, copyByReference, formatImageRef, parseImageRef, type ImageRef } from '../oci/index.ts';
+import { OciLayout, copyByReference, formatImageRef, parseImageRef, type Digest, type ImageRef } from '../oci/index.ts';
 import { action, intOption } from './run-action.ts';
 
 type BuildFlags = {
@@ -17,7 +34,15 @@ type BuildFlags = {
   readonly keyring?: readonly string[];
   readonly sourceDateEpoch?: string;
   readonly json?: boolean;
+  /** false with --no-sign. */
+  readonly sign: boolean;
+  readonly signKey?: string;
+  readonly passphraseFile?: string;
+  readonly state: string;
 };
+
+/** kiln's builder id in provenance: the program and its version. */
+export const KILN_IMAGE_BUILDER_ID = `https://kiln.dev/builder/kiln-image-build@${KILN_VERSION}`;
 
 /** Used when neither --source-date-epoch nor $SOURCE_DATE_EPOCH is set: 1970-01-01T00:00:00Z, as apko and ko do. */
 export const DEFAULT_SOURCE_DATE_EPOCH = 0;
@@ -35,6 +60,10 @@ export function registerImage(program: Command): void {
     .option('--lockfile <file>', 'JSON lockfile: written when missing; when present, exactly its packages are rebuilt')
     .option('--keyring <file...>', 'public key (PEM) trusted to sign the repositories (repeatable)')
     .option('--source-date-epoch <seconds>', 'timestamp of every file and of the image (default: $SOURCE_DATE_EPOCH, else 0)')
+    .option('--sign-key <file>', 'ECDSA P-256 private key that signs the image and its attestations (default: $KILN_IMAGE_KEY, else <state>/keys/kiln-image.key, generated on first use)')
+    .option('--passphrase-file <file>', 'file holding the signing key passphrase, when the key is encrypted')
+    .option('--no-sign', 'publish without signature, SBOMs or provenance (kiln verify will fail on the image)')
+    .option('--state <dir>', 'state directory (for the default signing key)', process.env['KILN_STATE'] ?? '.kiln')
     .option('--json', 'print a JSON summary')
     .addHelpText(
       'after',
@@ -46,9 +75,20 @@ image (tagged TAG, and TAG-ARCH per platform) only at the end, and a registry ge
 blobs, then manifests, then the tag. SOURCE_DATE_EPOCH defaults to 0 (1970-01-01), so
 two builds of the same inputs give the same digest.
 
+Before publishing, the SBOM completeness check runs: every package in the image's
+lib/apk/db/installed is in the SBOMs at its version, and every file belongs to a
+package or to what the configuration writes; a violation fails the build. After
+publishing, kiln (in its own process, never in a sandbox) attaches to each platform
+manifest the SPDX and CycloneDX SBOMs, signed attestations of both, a SLSA provenance
+attestation and a signature (cosign's sha256-<hex>.sig tag and a Sigstore bundle
+referrer); the index (what the tag names) is signed the same way, and a single-platform
+image's index also carries that platform's SBOMs and provenance. Check with
+kiln verify REF --key <key>.pub.
+
 Examples:
   kiln image build hello.yaml --repo ./packages --keyring kiln.rsa.pub --output oci:./out:v1
-  kiln image build hello.yaml --repo ./packages --arch x86_64 aarch64 --lockfile hello.lock.json --output 127.0.0.1:5000/hello:v1`,
+  kiln image build hello.yaml --repo ./packages --arch x86_64 aarch64 --lockfile hello.lock.json --output 127.0.0.1:5000/hello:v1
+  kiln image build hello.yaml --repo ./packages --sign-key cosign.key --passphrase-file pass.txt --output 127.0.0.1:5000/hello:v1`,
     )
     .action(action(async (config: string, flags: BuildFlags) => runBuild(config, flags)));
 }
@@ -66,10 +106,14 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
     flags.sourceDateEpoch !== undefined ? intOption('--source-date-epoch', flags.sourceDateEpoch, 0, 253402300799) : sourceDateEpochFrom(process.env, DEFAULT_SOURCE_DATE_EPOCH);
   const existingLock = flags.lockfile !== undefined ? await readImageLockfile(flags.lockfile) : undefined;
   if (output.kind === 'layout') await assertLayoutTarget(output.dir);
+  if (!flags.sign && (flags.signKey !== undefined || flags.passphraseFile !== undefined)) throw new KilnError('USAGE', '--no-sign: cannot be combined with --sign-key or --passphrase-file');
+  // provenance records when the build ran; nothing inside the image or its SBOMs does
+  const startedOn = Math.floor(Date.now() / 1000);
 
   const work = await workDir(output);
   try {
     const layout = await OciLayout.open(join(work, 'layout'), { create: true });
+    const identity = identityOf(output);
     const built = await buildImage({
       configFile: config,
       repos: flags.repo ?? [],
@@ -78,19 +122,73 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
       sourceDateEpoch,
       layout,
       tag,
+      identity,
+      toolVersion: KILN_VERSION,
       ...(existingLock !== undefined && flags.lockfile !== undefined && { lock: { file: flags.lockfile, lockfile: existingLock } }),
     });
     for (const w of built.warnings) process.stderr.write(`warning: ${w}\n`);
-    await publish(layout, output, tag, built);
+    // the key is loaded after the build passed its checks and before anything is published
+    const signing = flags.sign
+      ? await resolveImageSigningKey({
+          ...(flags.signKey !== undefined && { signKey: flags.signKey }),
+          ...(flags.passphraseFile !== undefined && { passphraseFile: flags.passphraseFile }),
+          env: process.env,
+          stateDir: flags.state,
+        })
+      : undefined;
+    if (signing?.generated !== undefined) {
+      process.stderr.write(`generated the image signing key ${signing.path} (public key ${signing.generated.publicPath}); keep it: every image it signs is verified with that public key\n`);
+    }
+    const lockBytes = existingLock === undefined && flags.lockfile !== undefined ? encodeImageLockfile(built.lockfile) : undefined;
+    const lockInput = flags.lockfile !== undefined ? await lockfileInput(flags.lockfile, lockBytes) : undefined;
+    const attach = (store: EvidenceStore): Promise<ImageEvidenceResult | undefined> =>
+      signing === undefined
+        ? Promise.resolve(undefined)
+        : attachImageEvidence({
+            store,
+            image: built.image,
+            facts: built.facts,
+            evidence: built.evidence,
+            key: signing.key,
+            provenance: {
+              config: { uri: built.configFiles[0]?.uri ?? basename(config), digest: built.configDigest as Digest },
+              configFiles: built.configFiles,
+              ...(lockInput !== undefined && { lockfile: lockInput }),
+              tag,
+              builderId: KILN_IMAGE_BUILDER_ID,
+              toolVersion: KILN_VERSION,
+              startedOn,
+              now: () => Math.floor(Date.now() / 1000),
+            },
+          });
+    const evidence = await publish(layout, output, tag, built, attach, identity);
+    if (signing === undefined) {
+      process.stderr.write(`warning: --no-sign: ${formatImageRef({ ...output, tag })} carries no signature, SBOM or provenance; kiln verify fails on it\n`);
+    }
     let lockAction: 'written' | 'used' | undefined;
     if (flags.lockfile !== undefined) {
-      if (existingLock === undefined) await writeFileAtomic(flags.lockfile, encodeImageLockfile(built.lockfile));
+      if (lockBytes !== undefined) await writeFileAtomic(flags.lockfile, lockBytes);
       lockAction = existingLock === undefined ? 'written' : 'used';
     }
-    printSummary(config, { ...output, tag }, built, flags, lockAction);
+    printSummary(config, { ...output, tag }, built, flags, lockAction, signing, evidence);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** How the SBOMs and signatures name the image: `HOST/REPO` for a registry, the directory's name for a layout. */
+function identityOf(output: ImageRef): ImageIdentity {
+  if (output.kind === 'layout') {
+    const name = basename(resolve(output.dir));
+    return { name, repository: name };
+  }
+  return { name: output.repository.split('/').pop() ?? output.repository, repository: `${output.host}/${output.repository}` };
+}
+
+/** The lockfile as provenance names it: its file name and the digest of its bytes (as written by this build, or as read). */
+async function lockfileInput(path: string, written: string | undefined): Promise<BuildInputFile> {
+  const bytes = written !== undefined ? Buffer.from(written, 'utf8') : await readFile(path);
+  return { uri: basename(path), digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest };
 }
 
 /** An oci: output must be absent, an empty directory, or an OCI layout; anything else is left alone. */
@@ -112,20 +210,30 @@ async function workDir(output: ImageRef): Promise<string> {
 }
 
 /**
- * Moves the finished image to the output. A new layout is renamed into place whole; an
- * existing layout and a registry receive it through the copy code, which adds blobs
- * first, then manifests, and the tags last.
+ * Moves the finished image to the output and attaches its evidence there. A new layout
+ * gets the evidence while it is still the temporary layout and is then renamed into
+ * place whole; an existing layout and a registry receive the image through the copy
+ * code (blobs, then manifests, the tags last) and the evidence right after, since a
+ * signature can only point at a manifest the target already has.
  */
-async function publish(layout: OciLayout, output: ImageRef, tag: string, built: BuiltImage): Promise<void> {
+async function publish(
+  layout: OciLayout,
+  output: ImageRef,
+  tag: string,
+  built: BuiltImage,
+  attach: (store: EvidenceStore) => Promise<ImageEvidenceResult | undefined>,
+  identity: ImageIdentity,
+): Promise<ImageEvidenceResult | undefined> {
   const source: ImageRef = { kind: 'layout', dir: layout.dir, tag };
   if (output.kind === 'layout') {
     const st = await stat(output.dir).catch(() => undefined);
     const empty = st !== undefined && (await readdir(output.dir)).length === 0;
     if (st === undefined || empty) {
+      const evidence = await attach(new LayoutEvidenceStore(layout, identity.repository));
       await mkdir(dirname(resolve(output.dir)), { recursive: true });
       if (empty) await rmdir(output.dir);
       await moveInto(layout.dir, output.dir);
-      return;
+      return evidence;
     }
   }
   const target: ImageRef = { ...output, tag };
@@ -135,7 +243,9 @@ async function publish(layout: OciLayout, output: ImageRef, tag: string, built: 
       const perArch = archTag(tag, i.arch);
       await copyByReference({ ...source, tag: perArch }, { ...output, tag: perArch }, { referrers: false });
     }
+    return attach(new LayoutEvidenceStore(await OciLayout.open(output.dir), identity.repository));
   }
+  return attach((await openEvidenceStore(target)).store);
 }
 
 async function moveInto(from: string, to: string): Promise<void> {
@@ -160,7 +270,15 @@ function archTag(tag: string, arch: Arch): string {
   return `${tag}-${[p.architecture, p.variant].filter(Boolean).join('_')}`;
 }
 
-function printSummary(config: string, output: ImageRef, built: BuiltImage, flags: BuildFlags, lockAction: 'written' | 'used' | undefined): void {
+function printSummary(
+  config: string,
+  output: ImageRef,
+  built: BuiltImage,
+  flags: BuildFlags,
+  lockAction: 'written' | 'used' | undefined,
+  signing: ImageSigningKeySource | undefined,
+  evidence: ImageEvidenceResult | undefined,
+): void {
   const archs = built.image.images.map((i) => {
     const r = built.rootfs.find((x) => x.arch === i.arch);
     const packages = (r?.resolution.packages ?? []).map((p) => ({ name: p.entry.name, version: p.entry.version, checksum: p.entry.checksum }));
@@ -174,6 +292,7 @@ function printSummary(config: string, output: ImageRef, built: BuiltImage, flags
       configDigest: built.configDigest,
       archs,
       ...(lockAction !== undefined && { lockfile: { path: flags.lockfile, action: lockAction } }),
+      evidence: evidenceSummary(signing, evidence),
       warnings: built.warnings,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -182,7 +301,27 @@ function printSummary(config: string, output: ImageRef, built: BuiltImage, flags
   const lines = [`built ${config} → ${formatImageRef(output)} ${built.image.index.digest}`];
   for (const a of archs) lines.push(`  ${a.arch.padEnd(8)} ${a.manifest}  ${a.packages.length} packages, layer ${formatBytes(a.layer.size)}`);
   if (lockAction !== undefined) lines.push(`lockfile ${flags.lockfile}: ${lockAction === 'written' ? 'written' : 'rebuilt exactly its packages'}`);
+  if (signing !== undefined && evidence !== undefined) {
+    lines.push(`signed with ${signing.path} (key ${signing.key.keyId.slice(0, 12)}…): SBOMs (SPDX, CycloneDX), provenance and signatures attached to ${evidence.images.length} platform manifest(s) and the index`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function evidenceSummary(signing: ImageSigningKeySource | undefined, evidence: ImageEvidenceResult | undefined): unknown {
+  if (signing === undefined || evidence === undefined) return { signed: false };
+  return {
+    signed: true,
+    key: { path: signing.path, keyId: signing.key.keyId, from: signing.from, ...(signing.generated !== undefined && { generated: true, public: signing.generated.publicPath }) },
+    index: { digest: evidence.index.digest, cosignTag: evidence.index.signature.cosignTag, bundleReferrer: evidence.index.signature.bundleReferrer, attestations: evidence.index.attestations },
+    images: evidence.images.map((i) => ({
+      arch: i.arch,
+      digest: i.result.digest,
+      cosignTag: i.result.signature.cosignTag,
+      attestationTag: i.result.cosignAttestationTag,
+      sboms: i.result.sboms,
+      attestations: i.result.attestations.map((a) => ({ predicateType: a.predicateType, bundleReferrer: a.bundleReferrer })),
+    })),
+  };
 }
 
 function formatBytes(n: number): string {

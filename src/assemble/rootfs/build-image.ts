@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
+import type { ImageFacts } from '../../attest/index.ts';
 import { KilnError } from '../../errors/index.ts';
-import type { OciLayout } from '../../oci/index.ts';
+import type { Digest, OciLayout } from '../../oci/index.ts';
 import { hostArch, type Arch } from '../arch.ts';
 import { assembleImage, type AssembledImage } from '../assemble-image.ts';
+import { archPackageEvidence, assertSbomComplete, imageFactsFor, supplierOf, type ArchPackageEvidence, type BuildInputFile, type ImageIdentity } from '../evidence/index.ts';
 import { loadImageConfig } from '../load-image-config.ts';
 import { buildRootfs, type BuiltRootfs } from './build-rootfs.ts';
 import { lockEntriesFor, imageLockfileOf, type ImageLockfile } from './image-lockfile.ts';
@@ -22,6 +24,10 @@ export type BuildImageInput = {
   /** Where the image goes (a new, temporary layout: the caller publishes it on success). */
   readonly layout: OciLayout;
   readonly tag: string;
+  /** How the SBOMs name the image (where it will be published); default: the configuration's file name. */
+  readonly identity?: ImageIdentity;
+  /** kiln's version, for the SBOMs' creator fields. */
+  readonly toolVersion?: string;
 };
 
 export type BuiltImage = {
@@ -30,6 +36,12 @@ export type BuiltImage = {
   /** The lockfile this build corresponds to. */
   readonly lockfile: ImageLockfile;
   readonly configDigest: string;
+  /** The configuration file and its includes, each by its own digest (paths relative to the configuration's directory). */
+  readonly configFiles: readonly BuildInputFile[];
+  /** Per architecture: what the SBOMs and provenance say about its packages. */
+  readonly evidence: readonly ArchPackageEvidence[];
+  /** Per architecture, the SBOM facts of its platform manifest (checked complete). */
+  readonly facts: readonly ImageFacts[];
   readonly warnings: readonly string[];
 };
 
@@ -43,10 +55,19 @@ export async function configDigestOf(files: readonly string[]): Promise<string> 
   return `sha256:${hash.digest('hex')}`;
 }
 
+async function configFilesOf(top: string, files: readonly string[]): Promise<BuildInputFile[]> {
+  const base = dirname(resolve(top));
+  return Promise.all(
+    files.map(async (f) => ({ uri: relative(base, f) || basename(f), digest: `sha256:${createHash('sha256').update(await readFile(f)).digest('hex')}` as Digest })),
+  );
+}
+
 /**
  * `kiln image build`: loads the configuration, builds one root filesystem per
- * architecture ({@link buildRootfs}, from a lockfile when given), and assembles the
- * image and index into `layout`, tagged `tag` (and `tag-ARCH` per platform).
+ * architecture ({@link buildRootfs}, from a lockfile when given), assembles the image
+ * and index into `layout`, tagged `tag` (and `tag-ARCH` per platform), and gathers each
+ * platform's SBOM facts, which must pass the completeness check ({@link assertSbomComplete})
+ * or the build fails here, before the caller publishes anything.
  */
 export async function buildImage(input: BuildImageInput): Promise<BuiltImage> {
   const { spec, files } = await loadImageConfig(input.configFile);
@@ -82,6 +103,18 @@ export async function buildImage(input: BuildImageInput): Promise<BuiltImage> {
     tag: input.tag,
     tagPerArch: true,
   });
+  const identity = input.identity ?? { name: configName.replace(/\.ya?ml$/, ''), repository: configName.replace(/\.ya?ml$/, '') };
+  const evidence: ArchPackageEvidence[] = [];
+  const facts: ImageFacts[] = [];
+  for (const r of rootfs) {
+    const manifest = image.images.find((i) => i.arch === r.arch)?.manifest.digest;
+    if (manifest === undefined) throw new KilnError('INPUT_INVALID', `${r.arch}: assembled without a platform manifest`);
+    const e = await archPackageEvidence(r, { supplier: supplierOf(spec) });
+    const f = imageFactsFor(e, spec, { identity, digest: manifest, sourceDateEpoch: input.sourceDateEpoch, ...(input.toolVersion !== undefined && { toolVersion: input.toolVersion }) });
+    assertSbomComplete({ spec, arch: r.arch, entries: r.entries, facts: f });
+    evidence.push(e);
+    facts.push(f);
+  }
   const lockfile = input.lock?.lockfile ?? imageLockfileOf(configDigest, rootfs);
-  return { image, rootfs, lockfile, configDigest, warnings };
+  return { image, rootfs, lockfile, configDigest, configFiles: await configFilesOf(input.configFile, files), evidence, facts, warnings };
 }

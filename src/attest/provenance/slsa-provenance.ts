@@ -21,6 +21,8 @@ export type ProvenanceInput = {
   readonly internalParameters?: Readonly<Record<string, unknown>>;
   /** The build environment (base images, toolchains) with digests. */
   readonly buildEnvironment?: readonly ResourceDescriptor[];
+  /** Where each package (by name) was resolved from: its APK repository, written as an annotation. */
+  readonly packageRepositories?: Readonly<Record<string, string>>;
   readonly invocationId: string;
   /** Seconds since the epoch. */
   readonly startedOn: number;
@@ -67,7 +69,8 @@ export function buildProvenance(input: ProvenanceInput): Statement<SlsaProvenanc
       ...(p.sha256 !== undefined && { sha256: p.sha256 }),
       ...(p.checksum !== undefined && { sha1: q1ToHex(p.checksum) }),
     };
-    add({ uri: apkPurl(facts.distro, p), digest, name: p.name });
+    const repository = input.packageRepositories?.[p.name];
+    add({ uri: apkPurl(facts.distro, p), digest, name: p.name, ...(repository !== undefined && { annotations: { repository } }) });
   }
   for (const r of input.recipes ?? []) add({ uri: r.uri, digest: digestMap(r.digest), name: `recipe ${r.name}` });
   for (const r of input.buildEnvironment ?? []) add(r);
