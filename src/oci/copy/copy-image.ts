@@ -1,4 +1,4 @@
-import { KilnError } from '../../errors/index.ts';
+import { KilnError, isKilnError } from '../../errors/index.ts';
 import type { ManifestData } from '../client/manifests.ts';
 import type { Digest } from '../digest.ts';
 import { parseManifest } from '../manifest.ts';
@@ -107,6 +107,26 @@ export async function copyImage(source: ImageSource, target: ImageTarget, refere
     return p;
   };
 
+  /**
+   * cosign keeps signatures, attestations and SBOMs under tags named after the subject
+   * (`sha256-<hex>.sig`, `.att`, `.sbom`) rather than as referrers: copy those tags too,
+   * each after the manifest it names exists at the target.
+   */
+  const copyCosignTags = async (subjects: readonly Digest[]): Promise<void> => {
+    await Promise.all(
+      subjects.flatMap((subject) =>
+        COSIGN_TAG_SUFFIXES.map(async (suffix) => {
+          const tag = `${subject.replace(':', '-')}.${suffix}`;
+          const m = await tryResolve(source, tag);
+          if (m === undefined) return;
+          stats.referrers++;
+          await copyManifest(m, 'referrer');
+          await target.tag(m, tag);
+        }),
+      ),
+    );
+  };
+
   await copyManifest(root, 'root');
   if (options.referrers !== false) {
     // Breadth first, one level at a time (all subjects of a level at once): the referrers of
@@ -126,6 +146,7 @@ export async function copyImage(source: ImageSource, target: ImageTarget, refere
       );
     }
   }
+  if (options.referrers !== false) await copyCosignTags([...visited]);
   await target.tag(root, options.tag);
   return {
     digest: root.digest,
@@ -137,6 +158,17 @@ export async function copyImage(source: ImageSource, target: ImageTarget, refere
     referrers: stats.referrers,
     bytes: stats.bytes,
   };
+}
+
+const COSIGN_TAG_SUFFIXES = ['sig', 'att', 'sbom'] as const;
+
+async function tryResolve(source: ImageSource, tag: string): Promise<ManifestData | undefined> {
+  try {
+    return await source.resolve(tag);
+  } catch (e) {
+    if (isKilnError(e) && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
 }
 
 /** Runs at most `n` tasks at once. */

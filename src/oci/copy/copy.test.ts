@@ -125,6 +125,24 @@ void describe('kiln copy: images with referrers between layouts and registries',
     await assertLayoutHas(join(dir, 'dst'), f, 'mirrored');
   });
 
+  void test("cosign's digest-named .sig tag travels with the image, layout → registry → layout", async () => {
+    const image = makeImage();
+    // cosign's form: a manifest under the tag sha256-<hex>.sig, not a referrer
+    const sig = makeImage({ label: 'cosign-signature' });
+    const layout = await OciLayout.open(join(dir, 'cosign-src'), { create: true });
+    await writeManifests(layout, [image, sig], [image], 'v1');
+    const sigTag = `${image.digest.replace(':', '-')}.sig`;
+    await layout.addManifest(sig.descriptor, sigTag);
+    await copyByReference(parseImageRef(`oci:${join(dir, 'cosign-src')}:v1`), parseImageRef(`${docker.host}/copy/cosign:v1`));
+    const client = new RegistryClient({ host: docker.host });
+    assert.equal((await client.getManifest('copy/cosign', sigTag)).digest, sig.digest);
+    await copyByReference(parseImageRef(`${docker.host}/copy/cosign:v1`), parseImageRef(`oci:${join(dir, 'cosign-dst')}:v1`));
+    assert.equal((await (await OciLayout.open(join(dir, 'cosign-dst'))).resolve(sigTag)).digest, sig.digest);
+    // without referrers, the signature tag stays behind
+    await copyByReference(parseImageRef(`oci:${join(dir, 'cosign-src')}:v1`), parseImageRef(`oci:${join(dir, 'cosign-bare')}:v1`), { referrers: false });
+    assert.deepEqual(await (await OciLayout.open(join(dir, 'cosign-bare'))).tags(), ['v1']);
+  });
+
   void test('--no-referrers copies the image only; a wrong expected digest is refused', async () => {
     const result = await copyByReference(parseImageRef(`oci:${join(dir, 'src')}:v1`), parseImageRef(`oci:${join(dir, 'bare')}:v1`), {
       referrers: false,
