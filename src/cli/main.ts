@@ -11,6 +11,7 @@ import { registerAttest } from './attest.ts';
 import { registerPackage } from './package.ts';
 import { registerKeys } from './keys.ts';
 import { registerRepo } from './repo.ts';
+import { registerHistory } from './history.ts';
 
 /** The `kiln` program: one file per command group, each thin over its module. */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerPackage(program);
   registerKeys(program);
   registerRepo(program);
+  registerHistory(program);
   return program;
 }
 

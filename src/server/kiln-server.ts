@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { KilnError } from '../errors/index.ts';
 import { createRegistryHandler, type RegistryAuth, type RequestLogEntry } from '../registry/index.ts';
+import type { KilnDatabase } from '../store/index.ts';
+import { createApiHandler } from './api/create-api-handler.ts';
 
 export type KilnServerOptions = {
   /** kiln's state directory; the registry keeps its blobs in `<state>/registry`. */
@@ -12,6 +14,13 @@ export type KilnServerOptions = {
   readonly port: number;
   readonly auth?: RegistryAuth;
   readonly log?: (entry: RequestLogEntry) => void;
+  /**
+   * The history database; when given, the JSON API is served under `/api/v1/`. The
+   * caller opened it and closes it (after close() here), since others may share it.
+   */
+  readonly database?: KilnDatabase;
+  /** Called with an unexpected API error (a bug or a database failure) for the log. */
+  readonly onApiError?: (error: unknown) => void;
 };
 
 export type RunningKilnServer = {
@@ -23,8 +32,10 @@ export type RunningKilnServer = {
 };
 
 /**
- * The one HTTP server of `kiln serve`: the OCI registry under `/v2/`, a health check,
- * and (as later modules arrive) the API under `/api/v1/` and the console.
+ * The one HTTP server of `kiln serve`: the OCI registry under `/v2/`, the history API
+ * under `/api/v1/` (Hono, when a database is given), a health check, and (as later
+ * modules arrive) the console. The registry stays a raw node handler: blobs stream
+ * straight from disk without a Request/Response round trip.
  */
 export async function startKilnServer(options: KilnServerOptions): Promise<RunningKilnServer> {
   const stateDir = resolve(options.stateDir);
@@ -36,17 +47,24 @@ export async function startKilnServer(options: KilnServerOptions): Promise<Runni
     ...(options.log && { log: options.log }),
   });
 
+  const api = options.database && createApiHandler(options.database, options.onApiError);
+
   const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/v2' || path.startsWith('/v2/')) {
       registry(req, res);
       return;
     }
+    if (path === '/api' || path.startsWith('/api/')) {
+      if (api) api(req, res);
+      else notFound(res, 'the API needs the history database, and this server was started without one');
+      return;
+    }
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no such path: ${path.slice(0, 200)}` }));
+    notFound(res, `no such path: ${path.slice(0, 200)}`);
   });
 
   await new Promise<void>((done, fail) => {
@@ -67,4 +85,9 @@ export async function startKilnServer(options: KilnServerOptions): Promise<Runni
         server.closeIdleConnections();
       }),
   };
+}
+
+/** The API's error shape, for paths outside it too, so clients parse one thing. */
+function notFound(res: ServerResponse, message: string): void {
+  res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message } }));
 }

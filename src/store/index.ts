@@ -19,7 +19,7 @@
  * Writers: recordPublication (publication + packages + changes + tags + tag moves, one
  * transaction), recordCycleResult, upsertImage. Readers: latestPublication,
  * publicationsOf (what the factory's HistoryReader needs), changelog, digestPackages,
- * diffDigests, searchDigests, tagAt, tagsOf, cycleResults. Pure: diffPackageLists.
+ * diffDigests, searchDigests, tagAt, tagsOf, listImages, cycleResults. Pure: diffPackageLists.
  *
  * Every function takes the Kysely handle (`store.db`, or a transaction from
  * `store.db.transaction()` to group several writes) and returns one result object.
@@ -64,4 +64,5 @@ export { type DigestDiff, diffDigests } from './read/diff-digests.ts';
 export { type DigestMatch, type DigestSearch, MIN_DIGEST_FRAGMENT, searchDigests } from './read/search-digests.ts';
 export { type TagAt, tagAt } from './read/tag-at.ts';
 export { type CurrentTag, tagsOf } from './read/tags-of.ts';
+export { type ImageSummary, type ImageVersionSummary, type LatestDigest, listImages } from './read/list-images.ts';
 export { cycleResults } from './read/cycle-results.ts';
