@@ -18,26 +18,13 @@ import {
 import { createTestRepo, type TestRepo } from '../assemble/rootfs/test-repo.ts';
 import { RegistryClient, digestOf, type Digest } from '../oci/index.ts';
 import { startRegistry, type RunningRegistry } from '../registry/index.ts';
-import { main } from './main.ts';
+import { runKilnInProcess } from './run-kiln-in-process.ts';
 
 type Result = { readonly code: number; readonly stdout: string; readonly stderr: string };
 
-/** Runs `kiln …` in this process (the registry keeps answering: every call is async), capturing its output. */
 async function kiln(...args: string[]): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? (out.push(s), true) : w1(s, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? (err.push(s), true) : w2(s, ...rest))) as typeof process.stderr.write;
-  try {
-    await main(args);
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const r = await runKilnInProcess(args);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `kiln …` in a child process (async, so the registry in this process keeps answering). */

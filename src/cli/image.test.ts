@@ -10,7 +10,7 @@ import { decodeApk, encodeApk, indexEntryFor, parseApkVersion, writeApkIndex, ty
 import { craftApk, dir, file } from '../apk/test-fixtures.ts';
 import { ARCH, createTestRepo, MESSAGE, TEST_EPOCH, type TestRepo } from '../assemble/rootfs/test-repo.ts';
 import { startKilnRegistry } from '../testing/index.ts';
-import { main } from './main.ts';
+import { runKilnInProcess } from './run-kiln-in-process.ts';
 
 const run = promisify(execFile);
 
@@ -48,23 +48,9 @@ archs: [x86_64]
 
 type Result = { readonly code: number; readonly stdout: string; readonly stderr: string };
 
-/** Runs `kiln …` in this process (much faster than a new Node per call), capturing its output. */
 async function kiln(...args: string[]): Promise<Result> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [w1, w2] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  // kiln writes strings; the test runner's own (binary) reports must still reach it
-  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? (out.push(s), true) : w1(s, ...rest))) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === 'string' ? (err.push(s), true) : w2(s, ...rest))) as typeof process.stderr.write;
-  try {
-    await main(args);
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const r = await runKilnInProcess(args);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const build = (config: string, output: string, ...extra: string[]): Promise<Result> =>
