@@ -42,6 +42,7 @@ export {
 } from './write-apk.ts';
 export { type ReadApkOptions, type DecodedApk, decodeApk, readApk } from './read-apk.ts';
 export { type ExtractOptions, extractApkFiles } from './extract-apk.ts';
+export { type TarEntry, type TarEntryType, type RawTarEntry, readTarEntries } from './tar.ts';
 export {
   type ApkIndexEntry,
   type ApkIndex,

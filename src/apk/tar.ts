@@ -1,5 +1,5 @@
 import { extract as tarExtract, pack as tarPack, type Header } from 'tar-stream';
-import { KilnError } from '../errors/index.ts';
+import { KilnError, type KilnErrorCode } from '../errors/index.ts';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'link';
 
@@ -57,22 +57,31 @@ export async function packTar(entries: readonly TarEntry[], options: { readonly 
   return options.endOfArchive ? all : all.subarray(0, all.length - END_OF_ARCHIVE);
 }
 
-/** Reads every entry of a tar held in memory (with or without its end marker). */
-export async function readTar(data: Buffer, where: string, code: 'PACKAGE_INVALID' | 'INDEX_INVALID' = 'PACKAGE_INVALID'): Promise<TarEntry[]> {
+/** A tar entry of any type, as read: `other` (device, FIFO…) keeps tar-stream's name in `rawType`. */
+export type RawTarEntry = Omit<TarEntry, 'type' | 'content'> & {
+  readonly type: TarEntryType | 'other';
+  readonly rawType: string;
+  readonly content: Buffer;
+};
+
+/**
+ * Reads every entry of a tar held in memory (with or without its end marker), whatever
+ * its type; the caller judges which types it accepts. A malformed tar is `code`.
+ */
+export async function readTarEntries(data: Buffer, where: string, code: KilnErrorCode): Promise<RawTarEntry[]> {
   const extract = tarExtract();
-  const out: TarEntry[] = [];
+  const out: RawTarEntry[] = [];
   const read = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
-      const type = h.type === 'contiguous-file' ? 'file' : h.type;
-      if (type !== 'file' && type !== 'directory' && type !== 'symlink' && type !== 'link') {
-        throw new KilnError(code, `${where}: entry ${JSON.stringify(h.name)} has tar type ${String(h.type)}; expected a file, directory, symlink or hard link`);
-      }
+      const rawType = String(h.type ?? 'file');
+      const type = rawType === 'contiguous-file' ? 'file' : isKnownType(rawType) ? rawType : 'other';
       out.push({
         name: h.name,
         type,
+        rawType,
         mode: (h.mode ?? 0) & 0o7777,
         uid: h.uid ?? 0,
         gid: h.gid ?? 0,
@@ -93,4 +102,19 @@ export async function readTar(data: Buffer, where: string, code: 'PACKAGE_INVALI
     throw new KilnError(code, `${where}: not a valid tar: ${(e as Error).message}`, { cause: e });
   }
   return out;
+}
+
+/** Reads a package's tar: only files, directories, symlinks and hard links are allowed. */
+export async function readTar(data: Buffer, where: string, code: 'PACKAGE_INVALID' | 'INDEX_INVALID' = 'PACKAGE_INVALID'): Promise<TarEntry[]> {
+  const entries = await readTarEntries(data, where, code);
+  return entries.map(({ rawType, type, ...e }) => {
+    if (type === 'other') {
+      throw new KilnError(code, `${where}: entry ${JSON.stringify(e.name)} has tar type ${rawType}; expected a file, directory, symlink or hard link`);
+    }
+    return { ...e, type };
+  });
+}
+
+function isKnownType(t: string): t is TarEntryType {
+  return t === 'file' || t === 'directory' || t === 'symlink' || t === 'link';
 }

@@ -1,26 +1,11 @@
-import { extract as tarExtract } from 'tar-stream';
+import { readTarEntries, type RawTarEntry } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import { readArArchive } from './ar-archive.ts';
 import { parseDebControl, type DebControl } from './deb-control.ts';
 import { decompressMember } from './decompress-member.ts';
 
-export type DebTarEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'other';
-
 /** One entry of a .deb's data tar as written there (`./usr/bin/x`), before any checks. */
-export type DebTarEntry = {
-  readonly name: string;
-  readonly type: DebTarEntryType;
-  /** The tar type as named by tar-stream, for messages about `other`. */
-  readonly rawType: string;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly uname: string;
-  readonly gname: string;
-  readonly mtime: number;
-  readonly linkname?: string;
-  readonly content: Buffer;
-};
+export type DebTarEntry = RawTarEntry;
 
 /** A Debian binary package, read but not yet judged. */
 export type DebPackage = {
@@ -50,7 +35,7 @@ export async function readDeb(bytes: Buffer, where: string): Promise<DebPackage>
     throw new KilnError('DEB_INVALID', `${where}: the third member must be data.tar[.gz|.xz|.zst]; found ${JSON.stringify(data?.name ?? '(none)')}`);
   }
   if (extra.length > 0) throw new KilnError('DEB_INVALID', `${where}: unexpected member ${JSON.stringify(extra[0]?.name)} after ${data.name}`);
-  const controlEntries = await readTarEntries(await decompressMember(control.name, control.content, where), `${where}: ${control.name}`);
+  const controlEntries = await readTarEntries(await decompressMember(control.name, control.content, where), `${where}: ${control.name}`, 'DEB_INVALID');
   const controlFiles = new Map<string, Buffer>();
   for (const e of controlEntries) {
     const name = e.name.replace(/^\.\//, '');
@@ -63,40 +48,6 @@ export async function readDeb(bytes: Buffer, where: string): Promise<DebPackage>
   return {
     control: parseDebControl(controlText.toString('utf8'), `${where}: control`),
     controlFiles,
-    data: await readTarEntries(await decompressMember(data.name, data.content, where), `${where}: ${data.name}`),
+    data: await readTarEntries(await decompressMember(data.name, data.content, where), `${where}: ${data.name}`, 'DEB_INVALID'),
   };
-}
-
-async function readTarEntries(tar: Buffer, where: string): Promise<DebTarEntry[]> {
-  const extract = tarExtract();
-  const out: DebTarEntry[] = [];
-  const read = (async () => {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      const raw = String(h.type ?? 'file');
-      const type: DebTarEntryType = raw === 'contiguous-file' ? 'file' : raw === 'file' || raw === 'directory' || raw === 'symlink' || raw === 'link' ? raw : 'other';
-      out.push({
-        name: h.name,
-        type,
-        rawType: raw,
-        mode: (h.mode ?? 0) & 0o7777,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        uname: h.uname ?? '',
-        gname: h.gname ?? '',
-        mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
-        ...(h.linkname ? { linkname: h.linkname } : {}),
-        content: Buffer.concat(chunks),
-      });
-    }
-  })();
-  extract.end(tar);
-  try {
-    await read;
-  } catch (e) {
-    throw new KilnError('DEB_INVALID', `${where}: not a valid tar: ${(e as Error).message}`, { cause: e });
-  }
-  return out;
 }
