@@ -12,6 +12,7 @@ import { registerPackage } from './package.ts';
 import { registerKeys } from './keys.ts';
 import { registerRepo } from './repo.ts';
 import { registerHistory } from './history.ts';
+import { registerFactory } from './factory.ts';
 
 /** The `kiln` program: one file per command group, each thin over its module. */
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerRepo(program);
   registerHistory(program);
+  registerFactory(program);
   return program;
 }
 

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { resolveImageSigningKey, type ImageSigningKeySource } from '../../assemble/index.ts';
+import { KILN_VERSION } from '../../build/index.ts';
+import { KilnError } from '../../errors/index.ts';
+import { parseRegistryRef } from '../../oci/index.ts';
+import { startRegistry, type RunningRegistry } from '../../registry/index.ts';
+import { defaultDatabaseUrl, openDatabase } from '../../store/index.ts';
+import type { CatalogError } from '../load-catalog.ts';
+import { loadCatalog } from '../load-catalog.ts';
+import type { KilnConfig, PublishTarget } from '../kiln-config.ts';
+import type { Trigger } from '../trigger.ts';
+import type { PublishDestination } from './publish-image.ts';
+import { runCycle, type CycleRunResult } from './run-cycle.ts';
+
+/** kiln's builder id in the provenance of factory builds. */
+export const KILN_FACTORY_BUILDER_ID = `https://kiln.dev/builder/kiln-factory@${KILN_VERSION}`;
+
+/** SOURCE_DATE_EPOCH of factory builds: fixed, so that equal inputs give equal digests. */
+export const FACTORY_SOURCE_DATE_EPOCH = 0;
+
+export type RunFactoryOptions = {
+  readonly config: KilnConfig;
+  readonly now: string;
+  readonly trigger: Trigger;
+  readonly only?: readonly string[];
+  readonly sourceDateEpoch?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly onResult?: (result: CycleRunResult) => void;
+  /** Told when the state's image signing key was created by this run. */
+  readonly onKeyGenerated?: (source: ImageSigningKeySource) => void;
+};
+
+export type FactoryRun = {
+  readonly cycleId: string;
+  readonly results: readonly CycleRunResult[];
+  /** Catalog entries that did not load (each also a failed result). */
+  readonly catalogErrors: readonly CatalogError[];
+};
+
+/**
+ * `kiln factory run`: one cycle with the configuration's catalog, history database and
+ * publish target. With the embedded target, kiln's registry is started on the state
+ * directory's storage (`<state>/registry`, the storage `kiln serve` uses; writes there
+ * are atomic, so a running `kiln serve` sees each blob and tag whole) on a loopback port
+ * for the duration of the run.
+ */
+export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun> {
+  const { config } = options;
+  const catalog = await loadCatalog(config.catalogDir);
+  const cycleId = randomUUID();
+  for (const name of options.only ?? []) {
+    if (!catalog.images.some((i) => i.name === name)) {
+      throw new KilnError('USAGE', `--image ${name}: no such image in ${config.catalogDir} (it has ${catalog.images.map((i) => i.name).join(', ') || 'none'})`);
+    }
+  }
+  // a broken entry's name is unknown: it is reported when the whole catalog runs
+  const failedEntries: CycleRunResult[] = (options.only === undefined ? catalog.errors : []).map((e) => ({ image: e.file, status: 'failed', reason: `${e.error.code}: ${e.error.message}` }));
+  for (const r of failedEntries) options.onResult?.(r);
+  const store = await openDatabase({ url: config.database.kind === 'embedded' ? defaultDatabaseUrl(config.stateDir) : config.database.url });
+  let registry: RunningRegistry | undefined;
+  try {
+    let destinationFor: DestinationFor;
+    const publish = config.publish;
+    switch (publish.kind) {
+      case 'embedded':
+        registry = await startRegistry({ storageDir: join(config.stateDir, 'registry'), host: '127.0.0.1', port: 0 });
+        destinationFor = embeddedDestination(registry);
+        break;
+      case 'registry':
+        destinationFor = prefixDestination(publish);
+        break;
+      default: {
+        const never: never = publish;
+        return never;
+      }
+    }
+    let key: Promise<ImageSigningKeySource> | undefined;
+    const signingKey = async () => {
+      key ??= resolveImageSigningKey({ ...(config.keys.image !== undefined && { signKey: config.keys.image }), env: options.env ?? process.env, stateDir: config.stateDir }).then((k) => {
+        if (k.generated !== undefined) options.onKeyGenerated?.(k);
+        return k;
+      });
+      return (await key).key;
+    };
+    const results = await runCycle({
+      db: store.db,
+      catalog: catalog.images,
+      cycleId,
+      now: options.now,
+      trigger: options.trigger,
+      ...(options.only !== undefined && { only: options.only }),
+      assemblerVersion: KILN_VERSION,
+      sourceDateEpoch: options.sourceDateEpoch ?? FACTORY_SOURCE_DATE_EPOCH,
+      destinationFor,
+      signingKey,
+      builderId: KILN_FACTORY_BUILDER_ID,
+      ...(options.onResult !== undefined && { onResult: options.onResult }),
+    });
+    return { cycleId, results: [...failedEntries, ...results], catalogErrors: catalog.errors };
+  } finally {
+    await registry?.close();
+    await store.close();
+  }
+}
+
+type DestinationFor = (image: string) => { readonly destination: PublishDestination; readonly recordedRepository: string };
+
+/** The embedded registry listens on a port of this run only, so the history names the repository alone. */
+function embeddedDestination(registry: RunningRegistry): DestinationFor {
+  return (image) => ({ destination: { host: registry.host, repository: image, insecure: false }, recordedRepository: image });
+}
+
+function prefixDestination(publish: PublishTarget & { readonly kind: 'registry' }): DestinationFor {
+  return (image) => {
+    const ref = parseRegistryRef(`${publish.prefix}/${image}`);
+    return {
+      destination: { host: ref.host, repository: ref.repository, insecure: publish.insecure, ...(publish.authFile !== undefined && { auth: { path: publish.authFile } }) },
+      recordedRepository: `${ref.host}/${ref.repository}`,
+    };
+  };
+}
