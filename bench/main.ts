@@ -4,12 +4,14 @@ import { benchAssemble } from './assemble.ts';
 import { benchRegistry } from './registry.ts';
 import { benchEvidence } from './evidence.ts';
 import { benchBuild } from './build.ts';
+import { benchCycle } from './cycle.ts';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   registry: benchRegistry,
   assemble: benchAssemble,
   evidence: benchEvidence,
   build: benchBuild,
+  cycle: benchCycle,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

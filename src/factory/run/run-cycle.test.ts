@@ -10,7 +10,7 @@ import { RegistryClient } from '../../oci/index.ts';
 import { startRegistry, type RunningRegistry } from '../../registry/index.ts';
 import { cycleResults, openDatabase, type KilnDatabase, type Publication as StoredPublication } from '../../store/index.ts';
 import { loadCatalog } from '../load-catalog.ts';
-import { readImageRepositories } from './image-repositories.ts';
+import { readImageRepositories, type IndexCache } from './image-repositories.ts';
 import { repositoryResolver } from './image-resolver.ts';
 import { runCycle } from './run-cycle.ts';
 import { toFactoryPublication } from './store-history.ts';
@@ -53,6 +53,18 @@ test('the resolver solves the line’s constraint and the variant’s packages, 
   assert.ok(got.every((p) => /^Q1/.test(p.checksum)));
   assert.deepEqual(resolve({ image: app, line: line10, variant: prod }).map((p) => p.name), ['app', 'libfoo']);
   assert.throws(() => resolve({ image: app, line: line2, variant: prod }), (e) => isKilnError(e) && e.code === 'UNSATISFIABLE');
+});
+
+test('images on one repository share its index through the cycle’s cache: read and verified once', async () => {
+  const { images } = await loadCatalog(join(factory.dir, 'catalog'));
+  const [a, b] = [images.find((i) => i.name === 'app'), images.find((i) => i.name === 'broken')];
+  assert.ok(a && b);
+  const cache: IndexCache = new Map();
+  const [ra, rb] = [await readImageRepositories(a, cache), await readImageRepositories(b, cache)];
+  assert.equal(cache.size, 1);
+  assert.equal(ra.byArch.get('x86_64')?.[0]?.index, rb.byArch.get('x86_64')?.[0]?.index);
+  // without a cache, each call reads its own
+  assert.notEqual((await readImageRepositories(a)).byArch.get('x86_64')?.[0]?.index, ra.byArch.get('x86_64')?.[0]?.index);
 });
 
 test('a stored publication becomes the factory’s: ISO time, fixed tags only, inputs parsed', () => {

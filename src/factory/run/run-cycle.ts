@@ -9,7 +9,7 @@ import type { Publication } from '../history-reader.ts';
 import { planCycle, type PlannedItem } from '../plan-cycle.ts';
 import type { Trigger } from '../trigger.ts';
 import { executeBuild } from './execute-build.ts';
-import { readImageRepositories, type ImageRepositories } from './image-repositories.ts';
+import { readImageRepositories, type ImageRepositories, type IndexCache } from './image-repositories.ts';
 import { repositoryResolver } from './image-resolver.ts';
 import type { PublishDestination } from './publish-image.ts';
 import { storeHistory } from './store-history.ts';
@@ -52,9 +52,10 @@ export async function runCycle(input: RunCycleInput): Promise<readonly CycleRunR
   const images = input.catalog.filter((i) => only === undefined || only.has(i.name));
   const repositories = new Map<string, ImageRepositories>();
   const unreadable = new Map<string, unknown>();
+  const indexes: IndexCache = new Map();
   for (const image of images) {
     try {
-      repositories.set(image.name, await readImageRepositories(image));
+      repositories.set(image.name, await readImageRepositories(image, indexes));
     } catch (error) {
       unreadable.set(image.name, error);
     }
