@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { startKilnServer } from '../server/index.ts';
+import { formatTimeOfDay, loadKilnConfig } from '../factory/index.ts';
+import { createServeFactory, pullCommands, startKilnServer, type ServeFactory } from '../server/index.ts';
 import { describeLocation, openDatabase } from '../store/index.ts';
 import { resolveStateAndDatabase } from './history.ts';
 import { action, parseListen } from './run-action.ts';
@@ -7,51 +9,75 @@ import { action, parseListen } from './run-action.ts';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run kiln: the OCI registry, the history API, and (as they arrive) the console and scheduler')
-    .option('--config <file>', 'kiln.yaml: its state: and database: are used (the rest arrives with the factory)')
+    .description('run kiln: the OCI registry, the history API, and with --config the factory on its schedule')
+    .option('--config <file>', 'kiln.yaml: its state:, database: and catalog:; the factory runs daily at schedules.daily (UTC), and at once on a first start')
     .option('--state <dir>', 'state directory (default $KILN_STATE or .kiln)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:5000')
-    .addHelpText('after', '\nStop with Ctrl-C: requests in flight finish, then the server exits.')
+    .addHelpText(
+      'after',
+      '\nWith --config, POST /api/v1/cycles (body optional: {"images":[...],"now":ISO}) runs a cycle now; GET /api/v1/cycles/ID shows its results.' +
+        '\nStop with Ctrl-C: a running cycle finishes, requests in flight finish, then the server exits.',
+    )
     .action(
       action(async (opts: { state?: string; listen: string; config?: string }) => {
         const { host, port } = parseListen(opts.listen);
         const { stateDir, databaseUrl } = await resolveStateAndDatabase(opts);
-        const database = await openDatabase({ url: databaseUrl });
+        const config = opts.config === undefined ? undefined : await loadKilnConfig(opts.config);
+        // serve owns the database: cycles run in-process on it, and other kiln commands are told to use the API
+        const database = await openDatabase({ url: databaseUrl, owner: 'kiln serve' });
+        const log = (line: string) => void process.stdout.write(`${line}\n`);
+        let factory: ServeFactory | undefined;
         let server;
         try {
+          // --state wins over the config's state: the factory's keys and registry follow the server's
+          factory = config && createServeFactory({ config: { ...config, stateDir: resolve(stateDir) }, database, clock: () => new Date(), log });
           server = await startKilnServer({
             stateDir,
             host,
             port,
             database,
+            ...(factory && { cycles: factory.scheduler }),
             onApiError: (e) => process.stderr.write(`kiln serve: API error: ${String((e as Error)?.stack ?? e)}\n`),
           });
         } catch (e) {
           await database.close();
           throw e;
         }
+        const stopped = new Promise<string>((done) => {
+          process.once('SIGINT', () => done('SIGINT'));
+          process.once('SIGTERM', () => done('SIGTERM'));
+        });
         process.stdout.write(
           `kiln serve: listening on ${server.url} (state ${server.stateDir}, history ${describeLocation(database.location)})\n` +
             `  registry: ${server.url}/v2/ — for example:\n` +
             `    skopeo copy --dest-tls-verify=false oci:DIR:TAG docker://${server.registryHost}/NAME:TAG\n` +
             `    skopeo list-tags --tls-verify=false docker://${server.registryHost}/NAME\n` +
             `  API: ${server.url}/api/v1/ — for example: curl ${server.url}/api/v1/images\n` +
+            (factory ? `  factory: daily at ${formatTimeOfDay(config?.schedules.dailyMinuteUtc ?? 0)} UTC; now: curl -X POST ${server.url}/api/v1/cycles\n` : '') +
             `  Ctrl-C to stop\n`,
         );
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            process.stdout.write(`kiln serve: ${signal}, shutting down\n`);
-            resolve();
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
-        });
-        // the server first, so no request is still reading when the database closes
         try {
-          await server.close();
+          const first = await factory?.attach(server.registryHost);
+          if (first !== undefined) {
+            process.stdout.write(`kiln serve: first start, running the catalog's cycle now (${server.url}/api/v1/cycles/${first.cycleId})\n`);
+            const registryHost = server.registryHost;
+            void first.done.then((outcome) => {
+              const lines = 'results' in outcome ? pullCommands(outcome.results, registryHost) : [];
+              if (lines.length > 0) process.stdout.write(`kiln serve: published; pull with:\n${lines.map((l) => `  ${l}\n`).join('')}`);
+            });
+          }
+          const signal = await stopped;
+          process.stdout.write(`kiln serve: ${signal}, shutting down${factory ? ' (a running cycle finishes first)' : ''}\n`);
         } finally {
-          await database.close();
+          try {
+            await factory?.scheduler.stop();
+            // the server first, so no request is still reading when the database closes
+            await server.close();
+          } finally {
+            await database.close();
+          }
         }
       }),
     );
 }
+

@@ -59,6 +59,8 @@ export type KilnErrorCode =
   // history database (src/store)
   /** A query or connection to the history database failed. */
   | 'DATABASE_FAILED'
+  /** An embedded (PGlite) database directory is open in another kiln process (or instance). */
+  | 'DATABASE_BUSY'
   /** A schema migration failed; the database is left at the last migration that succeeded. */
   | 'MIGRATION_FAILED';
 

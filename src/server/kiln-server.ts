@@ -6,6 +6,7 @@ import { KilnError } from '../errors/index.ts';
 import { createRegistryHandler, type RegistryAuth, type RequestLogEntry } from '../registry/index.ts';
 import type { KilnDatabase } from '../store/index.ts';
 import { createApiHandler } from './api/create-api-handler.ts';
+import type { CycleControl } from './factory-scheduler.ts';
 
 export type KilnServerOptions = {
   /** kiln's state directory; the registry keeps its blobs in `<state>/registry`. */
@@ -21,6 +22,8 @@ export type KilnServerOptions = {
   readonly database?: KilnDatabase;
   /** Called with an unexpected API error (a bug or a database failure) for the log. */
   readonly onApiError?: (error: unknown) => void;
+  /** The factory's scheduler (kiln serve --config): serves `/api/v1/cycles`. */
+  readonly cycles?: CycleControl;
 };
 
 export type RunningKilnServer = {
@@ -47,7 +50,7 @@ export async function startKilnServer(options: KilnServerOptions): Promise<Runni
     ...(options.log && { log: options.log }),
   });
 
-  const api = options.database && createApiHandler(options.database, options.onApiError);
+  const api = options.database && createApiHandler(options.database, options.onApiError, options.cycles);
 
   const server = createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';

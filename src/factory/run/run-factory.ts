@@ -5,7 +5,7 @@ import { KILN_VERSION } from '../../build/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import { parseRegistryRef } from '../../oci/index.ts';
 import { startRegistry, type RunningRegistry } from '../../registry/index.ts';
-import { defaultDatabaseUrl, openDatabase } from '../../store/index.ts';
+import { defaultDatabaseUrl, openDatabase, type KilnDatabase } from '../../store/index.ts';
 import type { CatalogError } from '../load-catalog.ts';
 import { loadCatalog } from '../load-catalog.ts';
 import type { KilnConfig, PublishTarget } from '../kiln-config.ts';
@@ -29,6 +29,18 @@ export type RunFactoryOptions = {
   readonly onResult?: (result: CycleRunResult) => void;
   /** Told when the state's image signing key was created by this run. */
   readonly onKeyGenerated?: (source: ImageSigningKeySource) => void;
+  /** The cycle's id (default a new UUID): `kiln serve` hands it out before the cycle starts. */
+  readonly cycleId?: string;
+  /**
+   * An open history database (`kiln serve`'s): used and left open. Without it the run
+   * opens the configuration's database and closes it at the end.
+   */
+  readonly database?: KilnDatabase;
+  /**
+   * `HOST:PORT` of a registry already serving `<state>/registry` (`kiln serve`'s /v2/):
+   * the embedded target publishes there instead of starting a registry for the run.
+   */
+  readonly registryHost?: string;
 };
 
 export type FactoryRun = {
@@ -48,7 +60,7 @@ export type FactoryRun = {
 export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun> {
   const { config } = options;
   const catalog = await loadCatalog(config.catalogDir);
-  const cycleId = randomUUID();
+  const cycleId = options.cycleId ?? randomUUID();
   for (const name of options.only ?? []) {
     if (!catalog.images.some((i) => i.name === name)) {
       throw new KilnError('USAGE', `--image ${name}: no such image in ${config.catalogDir} (it has ${catalog.images.map((i) => i.name).join(', ') || 'none'})`);
@@ -57,15 +69,21 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
   // a broken entry's name is unknown: it is reported when the whole catalog runs
   const failedEntries: CycleRunResult[] = (options.only === undefined ? catalog.errors : []).map((e) => ({ image: e.file, status: 'failed', reason: `${e.error.code}: ${e.error.message}` }));
   for (const r of failedEntries) options.onResult?.(r);
-  const store = await openDatabase({ url: config.database.kind === 'embedded' ? defaultDatabaseUrl(config.stateDir) : config.database.url });
+  const store =
+    options.database ??
+    (await openDatabase({ url: config.database.kind === 'embedded' ? defaultDatabaseUrl(config.stateDir) : config.database.url, owner: 'kiln factory run' }));
   let registry: RunningRegistry | undefined;
   try {
     let destinationFor: DestinationFor;
     const publish = config.publish;
     switch (publish.kind) {
       case 'embedded':
-        registry = await startRegistry({ storageDir: join(config.stateDir, 'registry'), host: '127.0.0.1', port: 0 });
-        destinationFor = embeddedDestination(registry);
+        if (options.registryHost !== undefined) {
+          destinationFor = embeddedDestination(options.registryHost);
+        } else {
+          registry = await startRegistry({ storageDir: join(config.stateDir, 'registry'), host: '127.0.0.1', port: 0 });
+          destinationFor = embeddedDestination(registry.host);
+        }
         break;
       case 'registry':
         destinationFor = prefixDestination(publish);
@@ -100,15 +118,15 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
     return { cycleId, results: [...failedEntries, ...results], catalogErrors: catalog.errors };
   } finally {
     await registry?.close();
-    await store.close();
+    if (options.database === undefined) await store.close();
   }
 }
 
 type DestinationFor = (image: string) => { readonly destination: PublishDestination; readonly recordedRepository: string };
 
-/** The embedded registry listens on a port of this run only, so the history names the repository alone. */
-function embeddedDestination(registry: RunningRegistry): DestinationFor {
-  return (image) => ({ destination: { host: registry.host, repository: image, insecure: false }, recordedRepository: image });
+/** The embedded registry's port is not part of the image's name, so the history names the repository alone. */
+function embeddedDestination(host: string): DestinationFor {
+  return (image) => ({ destination: { host, repository: image, insecure: false }, recordedRepository: image });
 }
 
 function prefixDestination(publish: PublishTarget & { readonly kind: 'registry' }): DestinationFor {

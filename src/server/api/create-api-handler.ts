@@ -4,6 +4,8 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isInputError, isKilnError } from '../../errors/index.ts';
 import type { KilnDatabase } from '../../store/index.ts';
+import type { CycleControl } from '../factory-scheduler.ts';
+import { addCycleRoutes } from './cycle-routes.ts';
 import {
   queryChangelog,
   queryDiff,
@@ -31,7 +33,8 @@ function errorBody(error: unknown): ApiErrorBody {
 }
 
 /** The `/api/v1/` routes over the history database, as a Hono app (JSON only). */
-export function createApiApp(store: KilnDatabase, onError: (error: unknown) => void = () => undefined): Hono {
+/** With `cycles` (kiln serve --config), `/cycles` triggers and reports factory cycles. */
+export function createApiApp(store: KilnDatabase, onError: (error: unknown) => void = () => undefined, cycles?: CycleControl): Hono {
   const db = store.db;
   const app = new Hono().basePath('/api/v1');
   const image = (c: Context) => c.req.param('name') ?? '';
@@ -49,6 +52,7 @@ export function createApiApp(store: KilnDatabase, onError: (error: unknown) => v
   app.get('/tags/:repository{.+}/:tag/at', async (c) =>
     c.json(await queryTagAt(db, c.req.param('repository'), c.req.param('tag'), c.req.query('time'))),
   );
+  addCycleRoutes(app, store, cycles);
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no such API path: ${c.req.path.slice(0, 200)}` } } satisfies ApiErrorBody, 404));
   app.onError((error, c) => {
     const status = statusOf(error);
@@ -66,8 +70,9 @@ export function createApiApp(store: KilnDatabase, onError: (error: unknown) => v
 export function createApiHandler(
   store: KilnDatabase,
   onError?: (error: unknown) => void,
+  cycles?: CycleControl,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const listener = getRequestListener(createApiApp(store, onError).fetch, { overrideGlobalObjects: false });
+  const listener = getRequestListener(createApiApp(store, onError, cycles).fetch, { overrideGlobalObjects: false });
   return (req, res) => {
     void listener(req, res);
   };

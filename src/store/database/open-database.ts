@@ -4,6 +4,7 @@ import type { PGliteInterface } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import { KilnError } from '../../errors/index.ts';
+import { takeDatabaseLock, type DatabaseLock } from './database-lock.ts';
 import { migrateToLatest, type MigrationOutcome } from './migrate-to-latest.ts';
 import { PgliteDialect } from './pglite-dialect.ts';
 import type { Schema } from '../schema.ts';
@@ -19,6 +20,8 @@ export type OpenDatabaseOptions = {
   readonly url: string;
   /** Run pending migrations before returning (default true). */
   readonly migrate?: boolean;
+  /** Who opens it, named in the DATABASE_BUSY error another opener of a PGlite directory gets (default `kiln`). */
+  readonly owner?: string;
 };
 
 export type KilnDatabase = {
@@ -57,8 +60,15 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<KilnDatabase> {
   const location = parseDatabaseUrl(options.url);
-  const { dialect, pglite } = await dialectFor(location);
-  return finishOpening(new Kysely<Schema>({ dialect }), location, pglite, options.migrate ?? true);
+  // one PGlite instance per directory, ever: the lock is taken before PGlite touches it
+  const lock = location.kind === 'pglite' ? await takeDatabaseLock(location.dir, options.owner ?? 'kiln') : undefined;
+  try {
+    const { dialect, pglite } = await dialectFor(location);
+    return await finishOpening(new Kysely<Schema>({ dialect }), location, pglite, options.migrate ?? true, lock);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 }
 
 /**
@@ -80,6 +90,7 @@ async function finishOpening(
   location: DatabaseLocation,
   pglite: PGliteInterface | undefined,
   migrate: boolean,
+  lock?: DatabaseLock,
 ): Promise<KilnDatabase> {
   let migrations: readonly MigrationOutcome[] = [];
   try {
@@ -89,7 +100,14 @@ async function finishOpening(
     await db.destroy().catch(() => undefined);
     throw error;
   }
-  return { db, location, migrations, pglite, close: () => db.destroy() };
+  const close = async (): Promise<void> => {
+    try {
+      await db.destroy();
+    } finally {
+      await lock?.release();
+    }
+  };
+  return { db, location, migrations, pglite, close };
 }
 
 /** Fail with where and why, rather than as a migration that could not read its table. */

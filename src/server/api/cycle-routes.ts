@@ -1,0 +1,51 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { KilnError } from '../../errors/index.ts';
+import { parseInstant } from '../../factory/index.ts';
+import { cycleResults, type KilnDatabase } from '../../store/index.ts';
+import type { CycleControl } from '../factory-scheduler.ts';
+
+const TriggerBody = z.strictObject({
+  images: z.array(z.string().min(1)).min(1).optional(),
+  now: z.string().optional(),
+});
+
+/**
+ * `POST /api/v1/cycles` (202 and the cycle's id; it runs, or queues behind the running
+ * one) and `GET /api/v1/cycles/{id}` (its status and the results recorded so far).
+ */
+export function addCycleRoutes(app: Hono, store: KilnDatabase, cycles: CycleControl | undefined): void {
+  app.post('/cycles', async (c) => {
+    if (cycles === undefined) throw new KilnError('NOT_FOUND', 'this server runs no factory: start kiln serve with --config kiln.yaml');
+    const text = await c.req.text();
+    let json: unknown = {};
+    if (text.trim() !== '') {
+      try {
+        json = JSON.parse(text);
+      } catch (cause) {
+        throw new KilnError('INPUT_INVALID', 'POST /api/v1/cycles: the body is not JSON (expected { "images": [...], "now": ISO-TIME }, both optional)', { cause });
+      }
+    }
+    const parsed = TriggerBody.safeParse(json);
+    if (!parsed.success) {
+      throw new KilnError('INPUT_INVALID', `POST /api/v1/cycles: expected { "images": [NAME...], "now": ISO-TIME }, both optional: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+    }
+    const { images, now } = parsed.data;
+    if (now !== undefined) parseInstant(now, 'now');
+    const { cycleId } = cycles.trigger({ ...(images !== undefined && { images }), ...(now !== undefined && { now }) });
+    return c.json({ id: cycleId, status: cycles.status(cycleId)?.status ?? 'queued', url: `/api/v1/cycles/${cycleId}` }, 202);
+  });
+  app.get('/cycles/:id', async (c) => {
+    const id = c.req.param('id');
+    const state = cycles?.status(id);
+    const results = await cycleResults(store.db, id);
+    // a cycle of an earlier `kiln serve` (or `kiln factory run`) is known by its results alone
+    if (state === undefined && results.length === 0) throw new KilnError('NOT_FOUND', `no such cycle: ${id.slice(0, 100)}`);
+    return c.json({
+      id,
+      status: state?.status ?? 'done',
+      ...(state?.error !== undefined && { error: state.error }),
+      results: results.map((r) => ({ image: r.image, line: r.line, version: r.version, variant: r.variant, status: r.status, reason: r.reason, digest: r.digest, at: r.at.toISOString() })),
+    });
+  });
+}
