@@ -15,7 +15,9 @@ import {
   referrerManifest,
   storeArtifact,
 } from '../attest/index.ts';
-import { createTestRepo, type TestRepo } from '../assemble/rootfs/test-repo.ts';
+import { DATA_DIR_AND_ARCH, createTestRepo, testImageConfig, type TestRepo } from '../assemble/rootfs/test-repo.ts';
+
+const CONFIG = testImageConfig(['hello'], DATA_DIR_AND_ARCH);
 import { RegistryClient, digestOf, type Digest } from '../oci/index.ts';
 import { startRegistry, type RunningRegistry } from '../registry/index.ts';
 import { runKilnInProcess } from './run-kiln-in-process.ts';
@@ -40,23 +42,6 @@ function kilnChild(...args: string[]): Promise<Result> {
   });
 }
 
-const CONFIG = `contents:
-  packages: [hello]
-entrypoint:
-  command: /usr/bin/hello
-accounts:
-  run-as: nonroot
-  users:
-    - username: nonroot
-      uid: 65532
-      gid: 65532
-  groups:
-    - groupname: nonroot
-      gid: 65532
-paths:
-  - { path: /data, type: directory, uid: 65532, gid: 65532, permissions: 0o700 }
-archs: [x86_64]
-`;
 
 let repo: TestRepo;
 let work: string;

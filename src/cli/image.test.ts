@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeApk, encodeApk, indexEntryFor, parseApkVersion, writeApkIndex, type ApkIndexEntry } from '../apk/index.ts';
 import { craftApk, dir, file } from '../apk/test-fixtures.ts';
-import { ARCH, createTestRepo, MESSAGE, TEST_EPOCH, type TestRepo } from '../assemble/rootfs/test-repo.ts';
+import { ARCH, DATA_DIR_AND_ARCH, createTestRepo, MESSAGE, TEST_EPOCH, testImageConfig, type TestRepo } from '../assemble/rootfs/test-repo.ts';
 import { startKilnRegistry } from '../testing/index.ts';
 import { runKilnInProcess } from './run-kiln-in-process.ts';
 
@@ -28,23 +28,8 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const CONFIG = (packages: readonly string[]): string => `contents:
-  packages: [${packages.join(', ')}]
-entrypoint:
-  command: /usr/bin/hello
-accounts:
-  run-as: nonroot
-  users:
-    - username: nonroot
-      uid: 65532
-      gid: 65532
-  groups:
-    - groupname: nonroot
-      gid: 65532
-paths:
-  - { path: /data, type: directory, uid: 65532, gid: 65532, permissions: 0o700 }
-archs: [x86_64]
-`;
+
+const CONFIG = (packages: readonly string[]): string => testImageConfig(packages, DATA_DIR_AND_ARCH);
 
 type Result = { readonly code: number; readonly stdout: string; readonly stderr: string };
 

@@ -9,7 +9,7 @@ import { KilnError } from '../../errors/index.ts';
 import type { FsEntry } from '../fs-entry.ts';
 import { parseImageConfigYaml } from '../parse-image-config-yaml.ts';
 import { buildRootfs, type BuiltRootfs } from './build-rootfs.ts';
-import { ARCH, createTestRepo, MESSAGE, TEST_EPOCH, type TestRepo } from './test-repo.ts';
+import { ARCH, createTestRepo, MESSAGE, TEST_EPOCH, testImageConfig, type TestRepo } from './test-repo.ts';
 
 let repo: TestRepo;
 const temps: string[] = [];
@@ -21,23 +21,9 @@ after(async () => {
   for (const d of temps) await rm(d, { recursive: true, force: true });
 });
 
-const CONFIG = (packages: readonly string[], extra = ''): string => `contents:
-  packages: [${packages.join(', ')}]
-entrypoint:
-  command: /usr/bin/hello
-accounts:
-  run-as: nonroot
-  users:
-    - username: nonroot
-      uid: 65532
-      gid: 65532
-  groups:
-    - groupname: nonroot
-      gid: 65532
-${extra}`;
 
 async function build(packages: readonly string[], options: { extra?: string; dirs?: readonly string[] } = {}): Promise<BuiltRootfs> {
-  const { spec } = parseImageConfigYaml(CONFIG(packages, options.extra), 'image.yaml');
+  const { spec } = parseImageConfigYaml(testImageConfig(packages, options.extra), 'image.yaml');
   return buildRootfs({
     spec,
     arch: ARCH,

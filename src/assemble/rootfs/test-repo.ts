@@ -75,6 +75,33 @@ export type PackageSpec = {
 
 export const ARCH = 'x86_64';
 
+/**
+ * The image config the tests build: `packages`, run as nonroot 65532, then `extra`
+ * YAML (paths:, archs: …) appended as written.
+ */
+export function testImageConfig(packages: readonly string[], extra = ''): string {
+  return `contents:
+  packages: [${packages.join(', ')}]
+entrypoint:
+  command: /usr/bin/hello
+accounts:
+  run-as: nonroot
+  users:
+    - username: nonroot
+      uid: 65532
+      gid: 65532
+  groups:
+    - groupname: nonroot
+      gid: 65532
+${extra}`;
+}
+
+/** The config's `paths:` and `archs:` lines the CLI tests add. */
+export const DATA_DIR_AND_ARCH = `paths:
+  - { path: /data, type: directory, uid: 65532, gid: 65532, permissions: 0o700 }
+archs: [x86_64]
+`;
+
 async function compileHello(work: string): Promise<{ binary: Uint8Array; ok: boolean; reason?: string }> {
   const src = join(work, 'hello.c');
   await writeFile(src, HELLO_C);
