@@ -17,7 +17,7 @@ import {
 } from '../src/apk/index.ts';
 import { buildImage, buildRootfs, defaultGzipConcurrency, parseImageConfigYaml } from '../src/assemble/index.ts';
 import { OciLayout } from '../src/oci/index.ts';
-import { fmt, publish, type Table } from './report.ts';
+import { fmt, median, publish, timed, type Table } from './report.ts';
 
 const PACKAGES = 30;
 const TARGET_BYTES = 100 * 1024 * 1024;
@@ -178,17 +178,6 @@ async function generateRepository(repo: string): Promise<{ files: number; bytes:
   }
   await writeApkIndex(join(repo, ARCH, 'APKINDEX.tar.gz'), { entries, key, sourceDateEpoch: EPOCH });
   return { files, bytes, keyFile };
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
 /** Runs a bash pipeline; resolves with its stdout. */

@@ -12,7 +12,7 @@ import {
   type SandboxResult,
 } from '../src/build/index.ts';
 import type { Digest } from '../src/oci/index.ts';
-import { fmt, publish, type Table } from './report.ts';
+import { fmt, median, publish, timed, type Table } from './report.ts';
 
 /** Machines running other work are noisy: more runs (KILN_BENCH_RUNS) and the min column help. */
 const RUNS = Math.max(1, Number(process.env['KILN_BENCH_RUNS'] ?? 3) || 3);
@@ -92,17 +92,6 @@ export async function benchBuild(): Promise<void> {
     ],
   };
   await publish('build', [table], [`environment ${env.hash.slice(0, 12)} (build-essential, Debian ${env.record.provider.identity['suite'] ?? ''}); ${RUNS} runs, alternating`]);
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
 }
 
 function run(cmd: string, args: readonly string[], env: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, cwd?: string): Promise<void> {

@@ -31,7 +31,7 @@ import {
   type ImageRepositories,
   type IndexCache,
 } from '../src/factory/run/index.ts';
-import { fmt, publish, type Table } from './report.ts';
+import { fmt, median, publish, timed, type Table } from './report.ts';
 
 const IMAGES = 1000;
 const LIBS = 4;
@@ -329,13 +329,3 @@ function summary(run: FactoryRun): string {
     .join('; ');
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}

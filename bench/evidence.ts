@@ -15,7 +15,7 @@ import {
 } from '../src/attest/index.ts';
 import { OciLayout, RegistryClient, copyByReference, digestOf, parseImageRef, type Digest } from '../src/oci/index.ts';
 import { startRegistry } from '../src/registry/index.ts';
-import { fmt, publish, type Table } from './report.ts';
+import { fmt, median, publish, timed, type Table } from './report.ts';
 
 const PACKAGES = 30;
 const FILES_PER_PACKAGE = 20;
@@ -144,13 +144,3 @@ function rootfs(packages: readonly PackageFacts[]): FsEntry[] {
   return entries;
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now();
-  await fn();
-  return performance.now() - start;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}

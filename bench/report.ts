@@ -9,6 +9,19 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[rank] ?? Number.NaN;
 }
 
+/** The middle sample (the upper one of the two middles for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+/** Wall-clock milliseconds `fn` takes. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
 export type Table = { readonly title: string; readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[] };
 
 export function renderTable(t: Table): string {
