@@ -13,6 +13,7 @@ import { registerKeys } from './keys.ts';
 import { registerRepo } from './repo.ts';
 import { registerHistory } from './history.ts';
 import { registerFactory } from './factory.ts';
+import { registerWorker } from './worker.ts';
 
 /** The `kiln` program: one file per command group, each thin over its module. */
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerRepo(program);
   registerHistory(program);
   registerFactory(program);
+  registerWorker(program);
   return program;
 }
 

@@ -14,7 +14,7 @@ before(async () => {
 });
 after(() => factory.cleanup());
 
-async function poll<T>(what: string, get: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+async function poll<T>(what: string, get: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const got = await get();

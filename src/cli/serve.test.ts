@@ -17,8 +17,12 @@ test('kiln serve says where it listens, serves /v2/ and stops cleanly on SIGINT'
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // a loaded machine (2 cores, the suite in parallel) can take a while to start PGlite
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line in 20 s: ${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no listening line in 60 s: ${out}`));
+    }, 60_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);

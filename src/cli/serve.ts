@@ -30,16 +30,17 @@ export function registerServe(program: Command): void {
         let server;
         try {
           // --state wins over the config's state: the factory's keys and registry follow the server's
-          factory = config && createServeFactory({ config: { ...config, stateDir: resolve(stateDir) }, database, clock: () => new Date(), log });
+          factory = config && (await createServeFactory({ config: { ...config, stateDir: resolve(stateDir) }, database, clock: () => new Date(), log }));
           server = await startKilnServer({
             stateDir,
             host,
             port,
             database,
-            ...(factory && { cycles: factory.scheduler }),
+            ...(factory && { cycles: factory.cycles }),
             onApiError: (e) => process.stderr.write(`kiln serve: API error: ${String((e as Error)?.stack ?? e)}\n`),
           });
         } catch (e) {
+          await factory?.stop({ timeoutMs: 0 });
           await database.close();
           throw e;
         }
@@ -58,19 +59,25 @@ export function registerServe(program: Command): void {
         );
         try {
           const first = await factory?.attach(server.registryHost);
-          if (first !== undefined) {
-            process.stdout.write(`kiln serve: first start, running the catalog's cycle now (${server.url}/api/v1/cycles/${first.cycleId})\n`);
+          const stopWaiting = new AbortController();
+          if (first !== undefined && factory !== undefined) {
+            process.stdout.write(`kiln serve: first start, running the catalog's cycle now (${server.url}/api/v1/cycles/${first})\n`);
             const registryHost = server.registryHost;
-            void first.done.then((outcome) => {
-              const lines = 'results' in outcome ? pullCommands(outcome.results, registryHost) : [];
-              if (lines.length > 0) process.stdout.write(`kiln serve: published; pull with:\n${lines.map((l) => `  ${l}\n`).join('')}`);
-            });
+            void factory.cycles
+              .waitFor(first, { signal: stopWaiting.signal })
+              .then(async (state) => {
+                const lines = await pullCommands(database, first, registryHost);
+                if (lines.length > 0) process.stdout.write(`kiln serve: published; pull with:\n${lines.map((l) => `  ${l}\n`).join('')}`);
+                if (state.error !== undefined) process.stdout.write(`kiln serve: the first cycle ended with errors: ${state.error}\n`);
+              })
+              .catch(() => undefined);
           }
           const signal = await stopped;
-          process.stdout.write(`kiln serve: ${signal}, shutting down${factory ? ' (a running cycle finishes first)' : ''}\n`);
+          stopWaiting.abort();
+          process.stdout.write(`kiln serve: ${signal}, shutting down${factory ? ' (a running job finishes first, or goes back to the queue)' : ''}\n`);
         } finally {
           try {
-            await factory?.scheduler.stop();
+            await factory?.stop();
             // the server first, so no request is still reading when the database closes
             await server.close();
           } finally {

@@ -62,7 +62,10 @@ export type KilnErrorCode =
   /** An embedded (PGlite) database directory is open in another kiln process (or instance). */
   | 'DATABASE_BUSY'
   /** A schema migration failed; the database is left at the last migration that succeeded. */
-  | 'MIGRATION_FAILED';
+  | 'MIGRATION_FAILED'
+  // job queue (src/factory/queue)
+  /** The job queue (pg-boss on the history database) could not start, or a job could not be sent. */
+  | 'QUEUE_FAILED';
 
 export class KilnError extends Error {
   readonly code: KilnErrorCode;

@@ -10,15 +10,4 @@ export {
   queryTags,
   queryVersions,
 } from './api/history-queries.ts';
-export {
-  createFactoryScheduler,
-  type FactoryScheduler,
-  type FactorySchedulerOptions,
-  type CycleControl,
-  type CycleRequest,
-  type CycleStatus,
-  type CycleOutcome,
-  type TriggerRequest,
-  type TriggeredCycle,
-} from './factory-scheduler.ts';
 export { createServeFactory, pullCommands, type ServeFactory, type ServeFactoryOptions } from './serve-factory.ts';

@@ -6,7 +6,7 @@ import { KilnError } from '../errors/index.ts';
 import { createRegistryHandler, type RegistryAuth, type RequestLogEntry } from '../registry/index.ts';
 import type { KilnDatabase } from '../store/index.ts';
 import { createApiHandler } from './api/create-api-handler.ts';
-import type { CycleControl } from './factory-scheduler.ts';
+import type { CycleControl } from '../factory/queue/index.ts';
 
 export type KilnServerOptions = {
   /** kiln's state directory; the registry keeps its blobs in `<state>/registry`. */

@@ -34,7 +34,14 @@ export async function resolveImageSigningKey(options: {
   if (fromEnv !== undefined && fromEnv !== '') return { key: await loadSigningKey(fromEnv, pass), path: fromEnv, from: 'environment' };
   const path = defaultImageKeyPath(options.stateDir);
   if (await exists(path)) return { key: await loadSigningKey(path, pass), path, from: 'state' };
-  const files = await writeImageSigningKeyFiles(join(options.stateDir, 'keys'));
+  let files;
+  try {
+    files = await writeImageSigningKeyFiles(join(options.stateDir, 'keys'));
+  } catch (error) {
+    // another kiln process sharing the state generated it first: use that one
+    if (await exists(path)) return { key: await loadSigningKey(path, pass), path, from: 'state' };
+    throw error;
+  }
   return { key: await loadSigningKey(files.privatePath), path: files.privatePath, from: 'state', generated: { publicPath: files.publicPath } };
 }
 

@@ -1,4 +1,5 @@
-import { access, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../errors/index.ts';
 import { writeFileAtomic } from '../../files/index.ts';
@@ -27,7 +28,18 @@ export async function writeImageSigningKeyFiles(
   }
   const key = generateImageSigningKey(options.passphrase !== undefined ? { passphrase: options.passphrase } : {});
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(privatePath, key.privatePem, { mode: 0o600 });
+  // link() refuses an existing name: of two processes generating at once (kiln workers
+  // sharing a state directory), one key wins whole and the other learns it lost
+  const staged = `${privatePath}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFileAtomic(staged, key.privatePem, { mode: 0o600 });
+    await link(staged, privatePath);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new KilnError('INPUT_INVALID', `${privatePath} already exists; move it away or choose another name`, { cause });
+    throw cause;
+  } finally {
+    await rm(staged, { force: true });
+  }
   await writeFileAtomic(publicPath, key.publicPem);
   return { privatePath, publicPath, keyId: key.keyId };
 }

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isInputError, isKilnError } from '../../errors/index.ts';
 import type { KilnDatabase } from '../../store/index.ts';
-import type { CycleControl } from '../factory-scheduler.ts';
+import type { CycleControl } from '../../factory/queue/index.ts';
 import { addCycleRoutes } from './cycle-routes.ts';
 import {
   queryChangelog,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { KilnError } from '../../errors/index.ts';
 import { parseInstant } from '../../factory/index.ts';
 import { cycleResults, type KilnDatabase } from '../../store/index.ts';
-import type { CycleControl } from '../factory-scheduler.ts';
+import type { CycleControl } from '../../factory/queue/index.ts';
 
 const TriggerBody = z.strictObject({
   images: z.array(z.string().min(1)).min(1).optional(),
@@ -11,8 +11,9 @@ const TriggerBody = z.strictObject({
 });
 
 /**
- * `POST /api/v1/cycles` (202 and the cycle's id; it runs, or queues behind the running
- * one) and `GET /api/v1/cycles/{id}` (its status and the results recorded so far).
+ * `POST /api/v1/cycles` (202 and the cycle's id: queued on the job queue, where any
+ * kiln serve or kiln worker runs it) and `GET /api/v1/cycles/{id}` (its status and the
+ * results recorded so far).
  */
 export function addCycleRoutes(app: Hono, store: KilnDatabase, cycles: CycleControl | undefined): void {
   app.post('/cycles', async (c) => {
@@ -32,12 +33,12 @@ export function addCycleRoutes(app: Hono, store: KilnDatabase, cycles: CycleCont
     }
     const { images, now } = parsed.data;
     if (now !== undefined) parseInstant(now, 'now');
-    const { cycleId } = cycles.trigger({ ...(images !== undefined && { images }), ...(now !== undefined && { now }) });
-    return c.json({ id: cycleId, status: cycles.status(cycleId)?.status ?? 'queued', url: `/api/v1/cycles/${cycleId}` }, 202);
+    const cycleId = await cycles.trigger({ ...(images !== undefined && { images }), ...(now !== undefined && { now }) });
+    return c.json({ id: cycleId, status: (await cycles.status(cycleId))?.status ?? 'queued', url: `/api/v1/cycles/${cycleId}` }, 202);
   });
   app.get('/cycles/:id', async (c) => {
     const id = c.req.param('id');
-    const state = cycles?.status(id);
+    const state = await cycles?.status(id);
     const results = await cycleResults(store.db, id);
     // a cycle of an earlier `kiln serve` (or `kiln factory run`) is known by its results alone
     if (state === undefined && results.length === 0) throw new KilnError('NOT_FOUND', `no such cycle: ${id.slice(0, 100)}`);

@@ -1,0 +1,12 @@
+/**
+ * The factory's job queue (pg-boss on the history database): cycles and image builds as
+ * jobs that any `kiln serve` or `kiln worker` process runs, each once; a killed worker's
+ * job goes back to the queue when its heartbeat stops; the daily cycle is one job a day
+ * however many processes send it.
+ */
+export { openJobQueue, JOB_QUEUE_SCHEMA, JOB_HEARTBEAT_SECONDS, type JobQueue, type JobQueueOptions } from './job-queue.ts';
+export { queuedCycleControl, type CycleControl, type CycleRequest, type CycleState, type CycleStatus } from './cycle-control.ts';
+export { startFactoryWorker, type FactoryWorker, type FactoryWorkerOptions } from './factory-worker.ts';
+export { startDailyTrigger, dailyCycleId, type DailyTrigger, type DailyTriggerOptions } from './daily-trigger.ts';
+export { CYCLE_QUEUE, IMAGE_QUEUE, type CycleJobData, type ImageJobData } from './job-data.ts';
+export { stableJobId } from './stable-job-id.ts';
