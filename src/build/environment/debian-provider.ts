@@ -1,7 +1,7 @@
 import { KilnError } from '../../errors/index.ts';
 import { readAptProxySettings, proxyEnv } from './apt-proxy.ts';
 import type { DebianArchive } from './debian-archive.ts';
-import type { EnvironmentProvider, InstalledPackage, ProviderBuildRequest } from './environment-provider.ts';
+import type { EnvironmentProvider, InstalledPackage, ProviderBuildRequest, ProviderBuildResult } from './environment-provider.ts';
 import { runHostCommand } from './host-command.ts';
 
 /**
@@ -50,7 +50,7 @@ export function normaliseDebianPackages(packages: readonly string[]): readonly s
   return [...names].sort();
 }
 
-async function buildWithMmdebstrap(archive: DebianArchive, req: ProviderBuildRequest): Promise<readonly InstalledPackage[]> {
+async function buildWithMmdebstrap(archive: DebianArchive, req: ProviderBuildRequest): Promise<ProviderBuildResult> {
   const args = [
     // root mode needs no user namespaces and gives real ownership; unshare is the fallback
     // for a non-root kiln
@@ -75,7 +75,7 @@ async function buildWithMmdebstrap(archive: DebianArchive, req: ProviderBuildReq
       `mmdebstrap ${archive.suite} with ${req.packages.join(',') || '(essential only)'}: expected exit status 0, got ${run.code ?? run.signal}`,
     );
   }
-  return listInstalled(req.rootfs, req.log);
+  return { installed: await listInstalled(req.rootfs, req.log) };
 }
 
 /** The packages dpkg records as installed in `rootfs`, sorted by name then arch. */
@@ -95,7 +95,7 @@ export function parseDpkgQuery(text: string): readonly InstalledPackage[] {
     const [status, name, version, arch] = line.split('\t');
     // "ii " is installed; config-files-only and half-installed entries are not part of the environment
     if (!status?.startsWith('ii') || !name || !version || !arch) continue;
-    out.push({ name, version, arch });
+    out.push({ name, version, arch, origin: 'debian' });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0));
 }

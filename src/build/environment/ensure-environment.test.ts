@@ -25,7 +25,7 @@ function markerProvider(opts: { failWith?: string; delayMs?: number } = {}): Env
       if (opts.delayMs) await sleep(opts.delayMs);
       if (opts.failWith) throw new Error(opts.failWith);
       await writeFile(join(req.rootfs, 'bin', 'marker'), req.packages.join('\n'));
-      return req.packages.map((name) => ({ name, version: '1.0-1', arch: 'amd64' }));
+      return { installed: req.packages.map((name) => ({ name, version: '1.0-1', arch: 'amd64', origin: 'debian' as const })) };
     },
   };
   return p;
@@ -55,8 +55,8 @@ test('package lists are normalised: order, duplicates and spaces do not change t
 test('dpkg-query output: installed packages only, sorted', () => {
   const out = 'ii \tmake\t4.3-4.1\tamd64\nrc \told\t1\tamd64\nii \tbash\t5.2.15-2+b2\tamd64\n';
   assert.deepEqual(parseDpkgQuery(out), [
-    { name: 'bash', version: '5.2.15-2+b2', arch: 'amd64' },
-    { name: 'make', version: '4.3-4.1', arch: 'amd64' },
+    { name: 'bash', version: '5.2.15-2+b2', arch: 'amd64', origin: 'debian' },
+    { name: 'make', version: '4.3-4.1', arch: 'amd64', origin: 'debian' },
   ]);
 });
 
@@ -101,6 +101,24 @@ test('a failed build leaves nothing behind and says why', async () => {
       ensureEnvironment({ cacheDir, provider, packages: ['nosuch'] }),
       (e) => isKilnError(e) && e.code === 'ENVIRONMENT_FAILED' && /Unable to locate package nosuch/.test(e.message),
     );
+    assert.deepEqual(await readdir(cacheDir), []);
+  });
+});
+
+test('a provider that cannot even start (a missing host tool) fails with its reason, nothing else', async () => {
+  await withCacheDir(async (cacheDir) => {
+    const { runHostCommand } = await import('./host-command.ts');
+    const provider: EnvironmentProvider = {
+      ...markerProvider(),
+      // a line logged right away, then a spawn failure: the log file is still opening when it fails
+      build: async (req) => {
+        req.log('starting');
+        await runHostCommand('/nonexistent/mmdebstrap', [], { env: {}, timeoutMs: 5_000, log: req.log });
+        return { installed: [] };
+      },
+    };
+    await assert.rejects(ensureEnvironment({ cacheDir, provider, packages: ['make'] }), (e) => isKilnError(e) && /cannot run \/nonexistent\/mmdebstrap/.test(e.message));
+    await sleep(50);
     assert.deepEqual(await readdir(cacheDir), []);
   });
 });

@@ -95,17 +95,21 @@ async function buildInto(
     log(line);
   };
   try {
-    const installed = await opts.provider.build({
+    const built = await opts.provider.build({
       packages,
       rootfs: join(tmp, ROOTFS_DIR),
       log: logLine,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     await new Promise<void>((resolve, reject) => logFile.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    const installed = built.installed;
+    const base = opts.provider.base;
     const record: EnvironmentRecord = {
       hash,
       provider: { kind: opts.provider.kind, identity: { ...opts.provider.identity } },
       requested: [...packages],
+      ...(base && { base: { hash: base.hash, provider: { kind: base.provider.kind, identity: { ...base.provider.identity } }, requested: [...base.requested] } }),
+      ...(built.overwritten && built.overwritten.length > 0 && { overwritten: built.overwritten.map((o) => ({ ...o })) }),
       createdAt: new Date().toISOString(),
     };
     await writeFileAtomic(join(tmp, PACKAGES_FILE), `${JSON.stringify(installed, null, 2)}\n`);
@@ -114,6 +118,8 @@ async function buildInto(
     await rename(tmp, dir);
     return { hash, dir, rootfs: join(dir, ROOTFS_DIR), record, installed, cached: false };
   } catch (e) {
+    // a line logged while the failure unwinds must not turn into an unhandled stream error
+    logFile.on('error', () => undefined);
     logFile.destroy();
     await rm(tmp, { recursive: true, force: true });
     const code = (e as NodeJS.ErrnoException).code;

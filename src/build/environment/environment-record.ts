@@ -4,19 +4,39 @@ import { z } from 'zod';
 import { describeZodIssues, KilnError } from '../../errors/index.ts';
 import type { InstalledPackage } from './environment-provider.ts';
 
+const ProviderSchema = z.object({ kind: z.enum(['debian', 'apk']), identity: z.record(z.string(), z.string()) }).strict();
+
 /** What `<hash>/environment.json` says about a cached environment. */
 export const EnvironmentRecordSchema = z
   .object({
     hash: z.string().regex(/^[0-9a-f]{64}$/),
-    provider: z.object({ kind: z.enum(['debian', 'apk']), identity: z.record(z.string(), z.string()) }).strict(),
+    provider: ProviderSchema,
     requested: z.array(z.string()),
+    /** A layered environment: the one it was built on. */
+    base: z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/), provider: ProviderSchema, requested: z.array(z.string()) }).strict().optional(),
+    /** Files of the base that kiln packages replaced. */
+    overwritten: z.array(z.object({ path: z.string(), by: z.string(), was: z.string().optional() }).strict()).optional(),
     createdAt: z.string(),
   })
   .strict();
 export type EnvironmentRecord = z.infer<typeof EnvironmentRecordSchema>;
 
-/** `<hash>/packages.json`: every installed package with its version. */
-export const InstalledPackagesSchema = z.array(z.object({ name: z.string(), version: z.string(), arch: z.string() }).strict());
+/**
+ * `<hash>/packages.json`: every installed package with its version and origin. Records
+ * written before kiln had its own environment packages carry no origin: those were Debian's.
+ */
+export const InstalledPackagesSchema = z.array(
+  z
+    .object({
+      name: z.string(),
+      version: z.string(),
+      arch: z.string(),
+      origin: z.enum(['debian', 'kiln']).default('debian'),
+      repository: z.string().optional(),
+      checksum: z.string().optional(),
+    })
+    .strict(),
+);
 
 export const RECORD_FILE = 'environment.json';
 export const PACKAGES_FILE = 'packages.json';

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { formatApkConstraint, generateApkSigningKey, publicPemOf, readApk, readApkIndex, type ApkSigningKey } from '../../apk/index.ts';
 import { isKilnError } from '../../errors/index.ts';
 import { testEnvironmentCacheDir } from '../environment/test-environment.ts';
+import { kilnHelloPackages, writeTestRepo } from '../environment/test-kiln-repo.ts';
 import { buildPackage, type BuildProgress, type PackageBuildOptions } from './build-package.ts';
 import { planBuild } from './plan-build.ts';
 import { GREET_MTIME, greetRecipe, makeGreetTarball, serveFiles, type GreetRecipeOptions } from './testing/greet-fixture.ts';
@@ -177,5 +178,41 @@ describe('kiln package build', { concurrency: false }, () => {
     );
     assert.equal(plan.pipelineDirs[0], join(dir, 'pipelines'));
     assert.ok(!plan.compiled.environment.contents.packages.includes('wget'), "fetch's needs stay out of the environment");
+  });
+
+  test("environment packages from kiln's repositories: the recipe's repository and keyring, on Debian's build-essential", async () => {
+    const dir = join(work, 'recipes', 'uses-tool');
+    await mkdir(dir, { recursive: true });
+    const toolKey = generateApkSigningKey({ bits: 2048, prefix: 'tools' });
+    await writeTestRepo(join(dir, 'tools'), kilnHelloPackages(), toolKey);
+    await writeFile(join(dir, toolKey.keyName), toolKey.publicPem);
+    const contents = `  contents:\n    repositories: [./tools]\n    keyring: [./${toolKey.keyName}]\n    packages: [build-essential, kiln-hello]\n`;
+    const recipe = join(dir, 'uses-tool.yaml');
+    await writeFile(
+      recipe,
+      `package:\n  name: uses-tool\n  version: "1.0"\n  epoch: 0\n  description: says what a kiln tool says\n  copyright:\n    - license: MIT\n` +
+        `environment:\n${contents}` +
+        `pipeline:\n  - runs: |\n      mkdir -p "\${{targets.destdir}}/usr/share/uses-tool"\n      kiln-hello > "\${{targets.destdir}}/usr/share/uses-tool/said"\n` +
+        `test:\n  environment:\n${contents.replace(/^(?=.)/gm, '  ')}  pipeline:\n    - runs: |\n        kiln-hello | grep -q "hello from kiln"\n        grep -q greetings /usr/share/uses-tool/said\n`,
+    );
+    const repo = join(work, 'repo-uses-tool');
+    const stages: BuildProgress[] = [];
+    const result = await buildPackage(options(recipe, repo, stages));
+    assert.deepEqual(result.tested, ['uses-tool']);
+    const apk = await readApk(join(repo, 'x86_64', 'uses-tool-1.0-r0.apk'), { keys: keys() });
+    const said = apk.files.find((f) => f.path === 'usr/share/uses-tool/said');
+    assert.ok(said?.kind === 'file');
+    assert.equal(Buffer.from(said.content).toString('utf8'), 'greetings\nhello from kiln 1.0-r0\n');
+    assert.ok(stages.some((s) => s.stage === 'environment' && /kiln kiln-hello-1\.0-r0 kiln-hello-data-1\.0-r0; debian build-essential/.test(s.message)), stages.map((s) => s.message).join('\n'));
+
+    type Provenance = { environment: { provider: { kind: string }; base?: { provider: { kind: string }; requested: string[] }; packages: { name: string; version: string; origin: string; repository?: string }[]; overwritten?: unknown[] } };
+    const provenance = JSON.parse(await readFile(join(repo, 'x86_64', 'uses-tool-1.0-r0.provenance.json'), 'utf8')) as Provenance;
+    const env = provenance.environment;
+    assert.equal(env.provider.kind, 'apk');
+    assert.equal(env.base?.provider.kind, 'debian');
+    assert.deepEqual(env.base?.requested, ['build-essential']);
+    assert.deepEqual(env.packages.find((p) => p.name === 'kiln-hello'), { name: 'kiln-hello', version: '1.0-r0', arch: 'x86_64', origin: 'kiln', repository: join(dir, 'tools'), checksum: (env.packages.find((p) => p.name === 'kiln-hello') as { checksum?: string }).checksum });
+    assert.equal(env.packages.find((p) => p.name === 'make')?.origin, 'debian');
+    assert.deepEqual(env.overwritten, [{ path: 'etc/debian_version', by: 'kiln-hello-data', was: 'base-files' }]);
   });
 });

@@ -6,15 +6,15 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { apkFileName, encodeApk, type ApkFile, type ApkSigningKey, type EncodedApk } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import { recipeArch, type CompiledPackage, type ResolvedStep } from '../../recipes/index.ts';
-import { debianProvider, ensureEnvironment, resolveDebianArchive, type BuildEnvironment, type EnvironmentProvider } from '../environment/index.ts';
+import { debianProvider, resolveDebianArchive, type EnvironmentProvider } from '../environment/index.ts';
 import { SANDBOX_UID, type LogLine, type SandboxLimits } from '../sandbox/index.ts';
 import { runSourceStep, SourceCache, type SourceContext, type SourceStepResult } from '../source/index.ts';
 import { mergeDependencies, scanDependencies, type ScannedPackage } from '../scan/index.ts';
 import { provenanceFileName, provenanceSources, type BuildProvenance } from './build-provenance.ts';
 import { collectDestdir, withParentDirectories } from './collect-destdir.ts';
-import { debianPackagesFor } from './environment-packages.ts';
 import { BUILTIN_PIPELINE_DIR, KILN_VERSION } from './kiln-install.ts';
 import { licenseExpression, packageInfoFor, scriptsFor } from './package-metadata.ts';
+import { packageEnvironment, type PackageEnvironmentContext } from './package-environment.ts';
 import { packageSbom, packageSbomPath } from './package-sbom.ts';
 import { planBuild } from './plan-build.ts';
 import { publishPackages, type StagedPackage } from './repo/apk-repository.ts';
@@ -112,15 +112,19 @@ export async function buildPackage(options: PackageBuildOptions): Promise<Packag
   if (envArch !== undefined && (recipeArch(envArch) ?? envArch) !== arch) {
     throw new KilnError('INPUT_INVALID', `${options.recipePath}: building for ${arch} needs a build environment for ${arch}; the ${provider.kind} provider makes ${envArch} ones (cross builds are not supported yet)`);
   }
-  const envCache = options.environmentCacheDir ?? join(state, 'environments');
-  const environment = async (requests: readonly string[], exclude?: ReadonlySet<string>): Promise<BuildEnvironment> => {
-    const wanted = debianPackagesFor(requests, exclude);
-    progress({ stage: 'environment', message: `environment: ${wanted.join(' ') || '(essential only)'}` });
-    const env = await ensureEnvironment({ cacheDir: envCache, provider, packages: wanted, log: note, ...(options.signal && { signal: options.signal }) });
-    note(`environment ${env.hash} (${env.cached ? 'cached' : 'built'}): ${env.installed.length} packages`);
-    return env;
+  const envContext: PackageEnvironmentContext = {
+    provider,
+    cacheDir: options.environmentCacheDir ?? join(state, 'environments'),
+    arch,
+    recipePath: options.recipePath,
+    recipeDir: plan.recipeDir,
+    repo: options.repo,
+    key: options.key,
+    log: note,
+    progress: (message) => progress({ stage: 'environment', message }),
+    ...(options.signal && { signal: options.signal }),
   };
-  const buildEnv = await environment(compiled.environment.contents.packages);
+  const buildEnv = await packageEnvironment(envContext, compiled.environment, 'environment');
 
   await mkdir(join(state, 'builds'), { recursive: true });
   const buildDir = await mkdtemp(join(state, 'builds', `${id}-`));
@@ -228,7 +232,7 @@ export async function buildPackage(options: PackageBuildOptions): Promise<Packag
       const testable = testables[i];
       if (!test || !testable) continue;
       progress({ stage: 'test', message: `testing ${e.pkg.name} (${test.steps.length} step(s))` });
-      const testEnv = await environment(test.environment.contents.packages, builtNames);
+      const testEnv = await packageEnvironment(envContext, test.environment, `test environment of ${e.pkg.name}`, builtNames);
       await runPackageTest(testable, testables, test.steps, {
         environmentRootfs: testEnv.rootfs,
         dir: join(buildDir, 'test'),
@@ -255,7 +259,14 @@ export async function buildPackage(options: PackageBuildOptions): Promise<Packag
         package: { name: e.pkg.name, version: e.apk.info.version, arch, origin: main.name, file: fileName, sha256, checksum: e.apk.checksum },
         recipe: { file: plan.recipeFile.split('/').pop() ?? plan.recipeFile, sha256: plan.recipeSha256, pipelineDirs: plan.pipelineDirs.map((d) => describePipelineDir(d, plan.recipeDir)) },
         sources: provenanceSources(sources),
-        environment: { hash: buildEnv.hash, provider: buildEnv.record.provider, requested: buildEnv.record.requested, packages: buildEnv.installed },
+        environment: {
+          hash: buildEnv.hash,
+          provider: buildEnv.record.provider,
+          requested: buildEnv.record.requested,
+          ...(buildEnv.record.base && { base: buildEnv.record.base }),
+          packages: buildEnv.installed,
+          ...(buildEnv.record.overwritten && { overwritten: buildEnv.record.overwritten }),
+        },
         sandbox: { tool: 'bubblewrap', network: 'none', rootfs: 'read-only', uid: SANDBOX_UID, sourceDateEpoch: epoch, limits: options.limits ?? {} },
         builder: { id: 'kiln', version: KILN_VERSION, host: hostname() },
         startedAt: startedAt.toISOString(),

@@ -1,4 +1,4 @@
-import type { InstalledPackage } from '../environment/index.ts';
+import type { EnvironmentBase, InstalledPackage, OverwrittenPath } from '../environment/index.ts';
 import type { SandboxLimits } from '../sandbox/index.ts';
 import { redactUrl, type SourceStepResult } from '../source/index.ts';
 
@@ -25,7 +25,12 @@ export type BuildProvenance = {
     readonly hash: string;
     readonly provider: { readonly kind: string; readonly identity: Readonly<Record<string, string>> };
     readonly requested: readonly string[];
+    /** A layered environment (kiln packages on Debian): the Debian environment below. */
+    readonly base?: EnvironmentBase;
+    /** Every package with its version and origin (`kiln` with its repository and checksum, or `debian`). */
     readonly packages: readonly InstalledPackage[];
+    /** Files of the base that kiln packages replaced. */
+    readonly overwritten?: readonly OverwrittenPath[];
   };
   readonly sandbox: {
     readonly tool: 'bubblewrap';

@@ -49,7 +49,7 @@ const IN_BUILD_ESSENTIAL = new Set(['binutils', 'bzip2', 'cpp', 'dpkg-dev', 'g++
 export function debianPackagesFor(requests: readonly string[], exclude: ReadonlySet<string> = new Set()): string[] {
   const out = new Set<string>();
   for (const raw of requests) {
-    const name = (raw.trim().split(/[<>=~]/)[0] ?? '').replace(/@.*$/, '');
+    const name = requestName(raw);
     if (name === '' || name.startsWith('!') || exclude.has(name) || apkNameNamespace(name) !== undefined) continue;
     for (const deb of APK_TO_DEBIAN[name] ?? [name]) out.add(deb);
   }
@@ -58,4 +58,9 @@ export function debianPackagesFor(requests: readonly string[], exclude: Readonly
     if (ESSENTIAL.has(name) || (withBuildEssential && IN_BUILD_ESSENTIAL.has(name))) out.delete(name);
   }
   return [...out].sort();
+}
+
+/** The package name of a request: `openssl-dev>3` → `openssl-dev`, `foo@local` → `foo`. */
+export function requestName(raw: string): string {
+  return (raw.trim().split(/[<>=~]/)[0] ?? '').replace(/@.*$/, '');
 }
