@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the example images from source: GNU hello and mini_httpd, each as a
-# production image and a -dev image (with a busybox shell).
+# production image and a -dev image (with a busybox shell), step by step with the
+# `kiln` commands, into OCI layouts. The factory does the same (and publishes) with
+# `npx kiln serve --config examples/kiln.yaml`; this script shows the steps one by one.
 #
 #   1. seed    the source cache with the pristine upstream tarballs (and hello's upstream
 #              signature) from the Debian archive (scripts/seed-sources-from-debian.sh);
@@ -10,7 +12,7 @@
 #              a package already in the repository is not rebuilt unless --rebuild
 #   4. import  the runtime from Debian: libc6, libcrypt1, busybox-static (with their
 #              dependencies) as signed APKs (kiln package import-deb --with-deps)
-#   5. images  examples/images/*.apko.yaml into OCI layouts <out>/<name>:<version>[-dev],
+#   5. images  examples/catalog/*.apko.yaml into OCI layouts <out>/<name>:<version>[-dev],
 #              signed, with SBOMs and provenance attached (key: <state>/keys/kiln-image.key)
 #   6. push    with --registry, each image and its tags to REGISTRY/<name>:<tag> (kiln copy)
 #
@@ -48,7 +50,9 @@ out="$(realpath -m "$out")"
 cd "$root"
 
 arch=x86_64
-recipes=(hello mini-httpd)
+recipes=(busybox-applets hello mini-httpd)
+# the recipes whose upstream tarballs are seeded from Debian (busybox-applets has no sources)
+seeded=(hello mini-httpd)
 # Debian packages imported as the images' runtime: the C library (libc6 brings
 # libgcc-s1 and gcc-12-base), libcrypt1 for mini_httpd, and busybox-static for -dev
 runtime=(libc6 libcrypt1 busybox-static)
@@ -77,7 +81,7 @@ recipe_sha256() { awk '$1 == "expected-sha256:" { print $2; exit }' "$1"; }
 # --- 1. seed ----------------------------------------------------------------------
 step "1/6 seed the source cache from the Debian archive ($state/sources)"
 missing=()
-for r in "${recipes[@]}"; do
+for r in "${seeded[@]}"; do
   sha="$(recipe_sha256 "examples/recipes/$r.yaml")"
   if [ -f "$state/sources/sha256/$sha" ]; then
     echo "seed: $r: sha256:$sha is in the cache" >&2
@@ -153,9 +157,9 @@ for name in "${names[@]}"; do
   for i in "${images[@]}"; do
     read -r config n tag <<<"$i"
     [ "$n" = "$name" ] || continue
-    echo "image: examples/images/$config -> oci:$out/$name:$tag" >&2
+    echo "image: examples/catalog/$config -> oci:$out/$name:$tag" >&2
     # --state: the image signing key (SBOMs, provenance, signatures) is <state>/keys/kiln-image.key
-    kiln image build "examples/images/$config" --repo "$repo" --keyring "$key.pub" --arch "$arch" --state "$state" --output "oci:$staging:$tag"
+    kiln image build "examples/catalog/$config" --repo "$repo" --keyring "$key.pub" --arch "$arch" --state "$state" --output "oci:$staging:$tag"
     built+=("$name:$tag")
   done
   rm -rf "$out/$name"

@@ -1,25 +1,31 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { access, lstat, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { access, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
-// End to end, as the README's "Build the examples" does it: GNU hello from its upstream
-// release tarball (seeded into the source cache from Debian's archive, verified against
-// the pinned upstream key), the C library imported from Debian, the example image
-// configurations assembled, unpacked with umoci and run with runc.
+// End to end, as the README's main command does it: `kiln serve --config
+// examples/kiln.yaml` on a fresh state. On its first start the package stage builds GNU
+// hello, mini_httpd and busybox-applets from source (their tarballs seeded into the
+// source cache from Debian's archive, hello's verified against the pinned upstream key)
+// and imports the C library and busybox from Debian; the cycle then publishes the
+// catalog's images to kiln's registry. skopeo lists hello's tags and pulls hello and
+// hello-dev, which run under runc.
 //
-// Costs are kept down by stable caches: the source cache, apt indexes and .debs live in
-// $KILN_TEST_CACHE/examples (default /var/cache/kiln-test/examples), build environments
-// in $KILN_ENV_CACHE (default /var/cache/kiln-test/environments). KILN_OFFLINE=1 skips
-// the test (seeding needs the Debian archive on a cold cache).
+// Cold, that is about two minutes (hello from source, its build environment, the
+// imports). So the state's costly parts (the APK repository and its key, the source
+// cache, apt's lists) are kept in $KILN_TEST_CACHE/examples (default
+// /var/cache/kiln-test/examples) under a digest of examples/recipes/, and copied into
+// the fresh state of the next run, whose package stage then finds every package
+// present (an edit to a recipe builds afresh); build environments are shared through
+// $KILN_ENV_CACHE (default /var/cache/kiln-test/environments). KILN_OFFLINE=1 skips the
+// test (a cold cache needs the Debian archive).
 
 const ROOT = join(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const HELLO_SHA256 = '31e066137a962676e89f69d1b65382de95a7ef7d914b8cb956f41ea72e0f516b';
 const run = promisify(execFile);
 
 async function hasTool(name: string): Promise<boolean> {
@@ -30,110 +36,124 @@ async function whySkip(): Promise<string | false> {
   if (process.env['KILN_OFFLINE'] === '1') return 'KILN_OFFLINE=1: seeding the source cache needs the Debian archive';
   if (process.arch !== 'x64') return `the example images are built for x86_64; this is ${process.arch}`;
   if (process.getuid?.() !== 0) return 'needs root (bubblewrap builds, runc)';
-  for (const tool of ['bwrap', 'mmdebstrap', 'umoci', 'runc', 'apt-get']) {
+  for (const tool of ['bwrap', 'mmdebstrap', 'umoci', 'runc', 'skopeo', 'apt-get']) {
     if (!(await hasTool(tool))) return `${tool} is not installed (scripts/install-system-deps.sh)`;
   }
   return false;
 }
 const skip = await whySkip();
 
-type Result = { readonly status: number | null; readonly stdout: string; readonly stderr: string; readonly seconds: number };
-
-/** Runs a command with its output collected; `cwd` keeps kiln's default state (./.kiln) out of the checkout. */
-function exec(cmd: string, args: readonly string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Result> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
-  });
+/** A digest of every file under `dir` (names and bytes), sorted: the recipes the cached repository was built from. */
+async function treeDigest(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+  for (const f of files) hash.update(`${relative(dir, f)}\0`).update(await readFile(f)).update('\0');
+  return hash.digest('hex').slice(0, 16);
 }
 
-describe('the example hello image, built from source', { skip }, () => {
-  const cache = join(process.env['KILN_TEST_CACHE'] ?? '/var/cache/kiln-test', 'examples');
+/** What of a state is worth keeping between runs: never the history or the registry. */
+const KEPT = ['repo', 'keys', 'sources', 'deb-import', 'debian-sources'];
+
+describe('the example catalog, served by kiln serve', { skip }, () => {
   const envCache = process.env['KILN_ENV_CACHE'] ?? '/var/cache/kiln-test/environments';
   let work: string;
-  let key: string;
-  const repo = (): string => join(work, 'repo');
-  const kiln = async (args: readonly string[]): Promise<Result> => {
-    const r = await exec(process.execPath, [MAIN, ...args], { cwd: work, env: { KILN_ENV_CACHE: envCache } });
-    assert.equal(r.status, 0, `kiln ${args.join(' ')} exited with ${String(r.status)}:\n${r.stderr}\n${r.stdout}`);
-    return r;
-  };
-  const timings: string[] = [];
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'kiln-examples-'));
-    await mkdir(cache, { recursive: true });
   });
   after(async () => {
     if (work) await rm(work, { recursive: true, force: true });
-    // the cache keeps sources, apt indexes and .debs; not every run's logs and build dirs
-    await rm(join(cache, 'logs'), { recursive: true, force: true });
-    await rm(join(cache, 'builds'), { recursive: true, force: true });
   });
 
-  test('seed, build hello from source, import libc6, assemble the image, run it under runc', { timeout: 20 * 60_000 }, async (t) => {
-    // 1. seed (only when the cache lacks the tarball); Debian's upstream key is the pinned one
-    const seeded = await access(join(cache, 'sources', 'sha256', HELLO_SHA256)).then(() => true, () => false);
-    if (!seeded) {
-      const keysDir = join(work, 'upstream-keys');
-      const r = await exec('bash', [join(ROOT, 'scripts', 'seed-sources-from-debian.sh'), '--state', cache, '--keys-dir', keysDir, 'hello'], { cwd: work });
-      assert.equal(r.status, 0, `seeding from Debian failed (set KILN_OFFLINE=1 to skip this test):\n${r.stderr}`);
-      timings.push(`seed ${r.seconds.toFixed(1)} s`);
-      const fromDebian = await readFile(join(keysDir, 'hello-upstream-signing-key.asc'), 'utf8');
-      assert.equal(fromDebian, await readFile(join(ROOT, 'examples', 'recipes', 'keys', 'hello-upstream-signing-key.asc'), 'utf8'), 'the pinned hello key is the one in Debian\'s source package');
+  test('first start: packages built, images published with version, floating and timestamp tags; hello runs under runc', { timeout: 20 * 60_000 }, async (t) => {
+    const cache = join(process.env['KILN_TEST_CACHE'] ?? '/var/cache/kiln-test', 'examples', `state-${await treeDigest(join(ROOT, 'examples', 'recipes'))}`);
+    const state = join(work, 'state');
+    const warm = await access(join(cache, 'repo')).then(() => true, () => false);
+    if (warm) await run('cp', ['-a', `${cache}/.`, state]);
+    else await mkdir(state, { recursive: true });
+
+    const started = Date.now();
+    const serve = spawn(process.execPath, [MAIN, 'serve', '--config', join(ROOT, 'examples', 'kiln.yaml'), '--state', state, '--listen', '127.0.0.1:0'], {
+      cwd: work,
+      env: { ...process.env, KILN_ENV_CACHE: envCache },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    serve.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    serve.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => serve.once('exit', resolve));
+    try {
+      await until(() => out.includes('kiln serve: published; pull with:') && /docker pull \S+\/mini-httpd:1\.30-dev/.test(out), exited, 18 * 60_000, () => `${out}\n${err}`);
+      t.diagnostic(`${warm ? 'warm' : 'cold'} first start to pull commands: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const host = /listening on http:\/\/(\S+)/.exec(out)?.[1] ?? '';
+
+      // the package stage, once in the cycle job: everything built (cold) or found (warm), nothing failed
+      const results = out
+        .split('\n')
+        .filter((l) => l.includes('"event":"package-result"'))
+        .map((l) => JSON.parse(l) as { name: string; status: string; reason: string });
+      assert.deepEqual(results.map((r) => r.name).sort(), ['busybox-applets', 'busybox-static', 'hello', 'libc6', 'libcrypt1', 'mini-httpd']);
+      for (const r of results) assert.equal(r.status, warm ? 'present' : 'built', `${r.name}: ${r.reason}`);
+      if (!warm) {
+        const log = /\(log (\S+)\)$/.exec(results.find((r) => r.name === 'hello')?.reason ?? '')?.[1] ?? '';
+        assert.match(await readFile(log, 'utf8'), /signature by 8ED396E37E38D471A00530D3A9553245FDE9B739 verified/);
+        assert.match(out, /sources: hello: seeded: hello_2\.10\.orig\.tar\.gz \(with its upstream signature\) from the Debian archive/);
+      }
+
+      // version, floating and timestamp tags, for both variants
+      const tags = JSON.parse((await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${host}/hello`])).stdout) as { Tags: string[] };
+      for (const tag of ['2.10', '2.10-dev', 'latest', 'latest-dev', '2', '2-dev']) assert.ok(tags.Tags.includes(tag), `${tag} in ${tags.Tags.join(' ')}`);
+      assert.ok(tags.Tags.some((tag) => /^2\.10-[0-9]{12}$/.test(tag)), `a timestamp tag in ${tags.Tags.join(' ')}`);
+      assert.ok(tags.Tags.some((tag) => /^2\.10-dev-[0-9]{12}$/.test(tag)), `a dev timestamp tag in ${tags.Tags.join(' ')}`);
+
+      // the printed pull command works, and the image runs: no shell in prod
+      const layout = join(work, 'hello');
+      await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/hello:2.10`, `oci:${layout}:2.10`]);
+      const bundle = join(work, 'bundle');
+      await run('umoci', ['unpack', '--image', `${layout}:2.10`, bundle]);
+      await assert.rejects(lstat(join(bundle, 'rootfs', 'bin', 'sh')), 'the production image has no shell');
+      await assert.rejects(lstat(join(bundle, 'rootfs', 'usr', 'share', 'man', 'man1', 'hello.1')), 'the manual is in hello-doc, not in the image');
+      assert.equal(await runBundle(bundle), 'Hello, world!\n');
+
+      // the -dev variant: the same program plus busybox and its applet links
+      await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/hello:2.10-dev`, `oci:${layout}:2.10-dev`]);
+      const devBundle = join(work, 'bundle-dev');
+      await run('umoci', ['unpack', '--image', `${layout}:2.10-dev`, devBundle]);
+      assert.equal(await readlink(join(devBundle, 'rootfs', 'bin', 'sh')), 'busybox');
+      const devOutput = await runBundle(devBundle, ['/bin/sh', '-c', 'hello; id -u; grep -c "^P:" /lib/apk/db/installed']);
+      // hello, libc6, libgcc-s1, gcc-12-base, busybox-static, busybox-applets
+      assert.equal(devOutput, 'Hello, world!\n65532\n6\n');
+    } finally {
+      serve.kill('SIGINT');
+      assert.equal(await exited, 0, err);
     }
 
-    // 2. a fresh APK signing key for this run
-    const generated = JSON.parse((await kiln(['keys', 'generate', '--out', join(work, 'keys'), '--json'])).stdout) as { private: string; public: string };
-    key = generated.private;
-
-    // 3. hello from source, offline: the cache serves the tarball and the verified signature
-    const built = await kiln(['package', 'build', join(ROOT, 'examples', 'recipes', 'hello.yaml'), '--repo', repo(), '--state', cache, '--key', key]);
-    timings.push(`package build ${built.seconds.toFixed(1)} s`);
-    assert.match(built.stdout, /hello-2\.10-r0 x86_64 /);
-    assert.match(built.stdout, /tested: hello/);
-    const log = await readFile(/^log: (.+)$/m.exec(built.stdout)?.[1] ?? '', 'utf8');
-    assert.match(log, /fetch: sha256:31e06613\S* found in the source cache/);
-    assert.match(log, /signature by 8ED396E37E38D471A00530D3A9553245FDE9B739 verified/);
-
-    // 4. the C library from Debian (and for the -dev variant, busybox)
-    const imported = await kiln(['package', 'import-deb', 'libc6', 'busybox-static', '--with-deps', '--repo', repo(), '--state', cache, '--key', key]);
-    timings.push(`import-deb ${imported.seconds.toFixed(1)} s`);
-    assert.match(imported.stdout + imported.stderr, /imported libc6 /);
-
-    // 5. the production image
-    const layout = join(work, 'hello');
-    const image = await kiln(['image', 'build', join(ROOT, 'examples', 'images', 'hello.apko.yaml'), '--repo', repo(), '--keyring', generated.public, '--output', `oci:${layout}:2.10`]);
-    timings.push(`image build ${image.seconds.toFixed(1)} s`);
-
-    // 6. unpack and run it
-    const bundle = join(work, 'bundle');
-    await run('umoci', ['unpack', '--image', `${layout}:2.10-amd64`, bundle]);
-    const rootfs = join(bundle, 'rootfs');
-    await assert.rejects(lstat(join(rootfs, 'bin', 'sh')), 'the production image has no shell');
-    await assert.rejects(lstat(join(rootfs, 'usr', 'share', 'man', 'man1', 'hello.1')), 'the manual is in hello-doc, not in the image');
-    const output = await runBundle(bundle);
-    t.diagnostic(`runc: ${JSON.stringify(output)}`);
-    assert.equal(output, 'Hello, world!\n');
-
-    // 7. the -dev variant: the same program plus a busybox shell
-    const dev = await kiln(['image', 'build', join(ROOT, 'examples', 'images', 'hello-dev.apko.yaml'), '--repo', repo(), '--keyring', generated.public, '--output', `oci:${layout}:2.10-dev`]);
-    timings.push(`dev image build ${dev.seconds.toFixed(1)} s`);
-    const devBundle = join(work, 'bundle-dev');
-    await run('umoci', ['unpack', '--image', `${layout}:2.10-dev-amd64`, devBundle]);
-    assert.equal(await readlink(join(devBundle, 'rootfs', 'bin', 'sh')), 'busybox');
-    const devOutput = await runBundle(devBundle, ['/bin/sh', '-c', 'hello; id -u; grep -c "^P:" /lib/apk/db/installed']);
-    t.diagnostic(`runc (dev): ${JSON.stringify(devOutput)}`);
-    assert.equal(devOutput, 'Hello, world!\n65532\n5\n');
-    t.diagnostic(timings.join(', '));
+    // keep what the next run can reuse (a complete copy, renamed into place)
+    if (!warm) {
+      const next = `${cache}.tmp-${process.pid}`;
+      await rm(next, { recursive: true, force: true });
+      await mkdir(next, { recursive: true });
+      for (const part of KEPT) {
+        if (await access(join(state, part)).then(() => true, () => false)) await run('cp', ['-a', join(state, part), next]);
+      }
+      await rm(join(next, 'debian-sources', 'tmp'), { recursive: true, force: true });
+      await rename(next, cache).catch(() => rm(next, { recursive: true, force: true }));
+    }
   });
 });
+
+/** Waits for `done()`, failing early when the process exits first. */
+async function until(done: () => boolean, exited: Promise<number | null>, ms: number, output: () => string): Promise<void> {
+  let code: number | null | undefined;
+  void exited.then((c) => (code = c));
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (code !== undefined) throw new Error(`kiln serve exited with ${String(code)} before publishing:\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`kiln serve did not publish within ${ms / 1000} s:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 /** `runc run` on an unpacked bundle, without a terminal, optionally with other args; returns stdout. */
 async function runBundle(bundle: string, args?: readonly string[]): Promise<string> {

@@ -1,4 +1,4 @@
-export { parseKilnConfig, loadKilnConfig, type KilnConfig, type DatabaseTarget, type PublishTarget, type SigningKeys } from './kiln-config.ts';
+export { parseKilnConfig, loadKilnConfig, type KilnConfig, type DatabaseTarget, type PublishTarget, type SigningKeys, type PackagesConfig, type SourcesConfig } from './kiln-config.ts';
 export {
   type Schedules,
   DEFAULT_SCHEDULES,

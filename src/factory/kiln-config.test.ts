@@ -32,7 +32,9 @@ describe('kiln.yaml', () => {
       catalogDir: '/etc/kiln/catalog',
       sourceMirrors: [],
       offline: false,
+      sources: { debianArchive: false },
     });
+    assert.equal('packages' in c, false, 'no packages: no package stage');
   });
 
   test('every field, relative paths resolved against the file', () => {
@@ -85,6 +87,36 @@ offline: yes
     rejects('publish:\n  registry: {}\n', 'CONFIG_INVALID', /kiln\.yaml:2:13: publish\.registry\.prefix: /);
     rejects('offline: maybe\n', 'CONFIG_INVALID', /kiln\.yaml:1:10: offline: expected true or false, found "maybe"/);
     rejects('source-mirrors: [ftp://x]\n', 'CONFIG_INVALID', /kiln\.yaml:1:18: source-mirrors\[0\]: expected an http/);
+  });
+
+  test('packages: and sources:, paths relative to the file; the repository defaults to <state>/repo when the stage runs', () => {
+    const c = parseKilnConfig(
+      `packages:
+  repository: /srv/apk
+  recipes: ../recipes
+  import-deb: [libc6, libc6=2.36-9+deb12u10, busybox-static]
+sources:
+  debian-archive: yes
+`,
+      '/etc/kiln/kiln.yaml',
+    );
+    assert.deepEqual(c.packages, { repository: '/srv/apk', recipesDir: '/etc/recipes', importDeb: ['libc6', 'libc6=2.36-9+deb12u10', 'busybox-static'] });
+    assert.deepEqual(c.sources, { debianArchive: true });
+    // resolved by the stage, after `kiln serve --state` may have moved the state
+    assert.deepEqual(parseKilnConfig('packages:\n  recipes: r\n', '/k/kiln.yaml').packages, { recipesDir: '/k/r', importDeb: [] });
+    assert.deepEqual(parseKilnConfig('packages: {}\n', '/k/kiln.yaml').packages, { importDeb: [] }, 'packages: {} still adds the repository');
+    assert.equal(parseKilnConfig('packages:\n', '/k/kiln.yaml').packages, undefined, 'YAML null is no value, as everywhere in kiln.yaml');
+  });
+
+  test('packages: and sources: errors name the file, line, column and field', () => {
+    rejects('packages:\n  recipe: r\n', 'CONFIG_INVALID', /^\/etc\/kiln\/kiln\.yaml:2:3: packages\.recipe: unknown key "recipe"$/);
+    rejects('packages:\n  import-deb: libc6\n', 'CONFIG_INVALID', /kiln\.yaml:2:15: packages\.import-deb: expected a list, found "libc6"/);
+    rejects('packages:\n  import-deb: [libc6, "Bad Name"]\n', 'CONFIG_INVALID', /kiln\.yaml:2:23: packages\.import-deb\[1\]: expected a Debian package as NAME or NAME=VERSION/);
+    rejects('packages:\n  import-deb: [libc6=]\n', 'CONFIG_INVALID', /kiln\.yaml:2:16: packages\.import-deb\[0\]: expected a Debian package/);
+    rejects('packages:\n  recipes: [a, b]\n', 'CONFIG_INVALID', /kiln\.yaml:2:12: packages\.recipes: expected text, found a list/);
+    rejects('packages: [libc6]\n', 'CONFIG_INVALID', /kiln\.yaml:1:11: packages: expected a mapping, found a list/);
+    rejects('sources:\n  debian-archive: sometimes\n', 'CONFIG_INVALID', /kiln\.yaml:2:19: sources\.debian-archive: expected true or false, found "sometimes"/);
+    rejects('sources:\n  debian: true\n', 'CONFIG_INVALID', /kiln\.yaml:2:3: sources\.debian: unknown key "debian"/);
   });
 
   test('loadKilnConfig reads the file; a missing one is NOT_FOUND', async () => {

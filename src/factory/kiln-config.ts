@@ -44,6 +44,35 @@ export type KilnConfig = {
   readonly sourceMirrors: readonly string[];
   /** No network for sources: only mirrors on `file:` and the source cache. */
   readonly offline: boolean;
+  /** The package stage run before each cycle; absent: the catalog's repositories are made elsewhere. */
+  readonly packages?: PackagesConfig;
+  readonly sources: SourcesConfig;
+};
+
+/**
+ * `packages:`: what the factory makes sure its APK repository holds before each cycle
+ * (src/factory/packages). Every catalog image resolves against that repository first.
+ */
+export type PackagesConfig = {
+  /**
+   * The APK repository root (absolute). Absent: `<state>/repo`, resolved when the stage
+   * runs, because `kiln serve --state DIR` moves the state after the file is parsed.
+   */
+  readonly repository?: string;
+  /** A directory of melange recipes (`*.yaml` directly in it), each built when its version is missing. */
+  readonly recipesDir?: string;
+  /** Debian packages imported with their dependencies (`NAME` or `NAME=VERSION`), when missing. */
+  readonly importDeb: readonly string[];
+};
+
+/** `sources:`: where the package stage may get upstream archives besides the cache, mirrors and the recipe's URI. */
+export type SourcesConfig = {
+  /**
+   * Seed a recipe's missing archive from the Debian archive (`apt-get source` with deb-src
+   * entries derived from the machine's apt sources), kept only when its sha256 is the one
+   * the recipe pins.
+   */
+  readonly debianArchive: boolean;
 };
 
 const duration = text.transform((s, ctx) => {
@@ -81,6 +110,10 @@ const registryPrefix = text.refine(
 
 const mirrorUrl = text.refine((s) => /^(?:https?|file):\/\/\S+$/.test(s), { message: 'expected an http://, https:// or file:// URL' });
 
+const debianPackage = text.refine((s) => /^[a-z0-9][a-z0-9+.-]+(?:=(?:[0-9]+:)?[0-9][A-Za-z0-9.+~:-]*)?$/.test(s), {
+  message: 'expected a Debian package as NAME or NAME=VERSION, such as libc6 or libc6=2.36-9+deb12u14',
+});
+
 const KilnYaml = object({
   state: text.optional(),
   database: databaseUrl.optional(),
@@ -92,12 +125,18 @@ const KilnYaml = object({
   catalog: text.optional(),
   'source-mirrors': list(mirrorUrl).optional(),
   offline: bool.optional(),
+  packages: object({
+    repository: text.optional(),
+    recipes: text.optional(),
+    'import-deb': list(debianPackage).optional(),
+  }).optional(),
+  sources: object({ 'debian-archive': bool.optional() }).optional(),
 });
 
 /**
  * Parses `kiln.yaml` text. Every key is optional: an empty file means one machine with
  * PGlite and the embedded registry, state in `.kiln` and the catalog in `catalog`, both
- * beside the file. Unknown keys and bad values are CONFIG_INVALID with `file:line:col`.
+ * beside the file, and no package stage. Unknown keys and bad values are CONFIG_INVALID with `file:line:col`.
  */
 export function parseKilnConfig(yamlText: string, file: string): KilnConfig {
   const { value: y } = parseYamlWithSchema(yamlText, file, KilnYaml);
@@ -134,6 +173,15 @@ export function parseKilnConfig(yamlText: string, file: string): KilnConfig {
     catalogDir: at(y.catalog ?? 'catalog'),
     sourceMirrors: y['source-mirrors'] ?? [],
     offline: y.offline ?? false,
+    // `packages: {}` still turns the stage on: its repository is added to every image
+    ...(y.packages !== undefined && {
+      packages: {
+        ...(y.packages.repository !== undefined && { repository: at(y.packages.repository) }),
+        ...(y.packages.recipes !== undefined && { recipesDir: at(y.packages.recipes) }),
+        importDeb: y.packages['import-deb'] ?? [],
+      },
+    }),
+    sources: { debianArchive: y.sources?.['debian-archive'] ?? false },
   };
 }
 

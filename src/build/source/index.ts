@@ -16,3 +16,5 @@ export { runPatch, type PatchResult } from './patch-step.ts';
 export { runSourceStep, isSourceStep, SOURCE_STEP_NAMES, type SourceStepName, type SourceStepResult } from './run-source-step.ts';
 export { resolveRecipeFile } from './recipe-file.ts';
 export { redactUrl } from './redact-url.ts';
+export { seedFromDebianArchive, type DebianSourceRequest, type DebianSourceResult, type SeedFromDebianOptions } from './seed-from-debian-archive.ts';
+export { debSrcEntries, oneLineToDebSrc, deb822ToDebSrc, type DebSrcFile, type DebSrcEntriesOptions } from './debian-source-entries.ts';

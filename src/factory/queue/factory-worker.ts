@@ -3,6 +3,7 @@ import { isInputError, isKilnError } from '../../errors/index.ts';
 import type { KilnDatabase } from '../../store/index.ts';
 import type { KilnConfig } from '../kiln-config.ts';
 import { loadCatalog } from '../load-catalog.ts';
+import { runPackageStage } from '../packages/index.ts';
 import { runFactory, type CycleRunResult } from '../run/index.ts';
 import { CYCLE_QUEUE, CycleJobData, IMAGE_QUEUE, ImageJobData, parseJobData } from './job-data.ts';
 import type { JobQueue } from './job-queue.ts';
@@ -28,7 +29,8 @@ export type FactoryWorker = {
 };
 
 /**
- * A factory worker: takes cycle jobs (load the catalog, queue one image job per image)
+ * A factory worker: takes cycle jobs (load the catalog, bring the package repository up
+ * to date — kiln.yaml `packages:` — then queue one image job per image)
  * and image jobs (plan, build and publish one image's lines and variants, recording each
  * result). Image jobs are the unit of work and of retry: one image at a time per image
  * (the queue's singleton policy), so two workers never tag one image at once, and a
@@ -63,6 +65,16 @@ async function runCycleJob(options: FactoryWorkerOptions, job: Job<unknown>): Pr
   if (data.images === undefined) {
     for (const e of catalog.errors) options.log(JSON.stringify({ event: 'cycle-result', cycle: data.cycleId, image: e.file, status: 'failed', reason: `${e.error.code}: ${e.error.message}` }));
   }
+  const { packages } = options.config;
+  if (packages !== undefined) {
+    // once per cycle, here: the image jobs then only read the repository it filled
+    await runPackageStage({
+      config: { ...options.config, packages },
+      ...(options.env !== undefined && { env: options.env }),
+      log: (message) => options.log(JSON.stringify({ event: 'package-progress', cycle: data.cycleId, message })),
+      onResult: (r) => options.log(JSON.stringify({ event: 'package-result', cycle: data.cycleId, ...r })),
+    });
+  }
   // stable ids: a retried cycle job re-sends the same image jobs, which pg-boss ignores
   for (const image of names) {
     await options.queue.boss.send(IMAGE_QUEUE, { cycleId: data.cycleId, image, now, trigger: data.trigger } satisfies ImageJobData, {
@@ -85,6 +97,7 @@ async function runImageJob(options: FactoryWorkerOptions, job: Job<unknown>): Pr
       cycleId: data.cycleId,
       only: [data.image],
       database: options.database,
+      packageStage: 'reuse',
       ...(options.registryHost !== undefined && { registryHost: options.registryHost }),
       ...(options.env !== undefined && { env: options.env }),
       onResult,

@@ -11,7 +11,7 @@ import { newestPublication, type Publication } from '../history-reader.ts';
 import type { PlannedItem } from '../plan-cycle.ts';
 import { planTags, type TagPlan } from '../tag-policy.ts';
 import type { Trigger } from '../trigger.ts';
-import type { ImageRepositories } from './image-repositories.ts';
+import type { AddedRepository, ImageRepositories } from './image-repositories.ts';
 import { lockfileOfResolution } from './image-resolver.ts';
 import { publishImage, type PublishDestination, type PublishedImage } from './publish-image.ts';
 
@@ -31,6 +31,8 @@ export type ExecuteBuildInput = {
   readonly signingKey: () => Promise<ImageSigningKey>;
   readonly builderId: string;
   readonly toolVersion: string;
+  /** Installed from before the configuration's own repositories, as the resolver saw it. */
+  readonly addedRepository?: AddedRepository;
 };
 
 export type ExecutedBuild = {
@@ -59,8 +61,8 @@ export async function executeBuild(input: ExecuteBuildInput): Promise<ExecutedBu
     const layoutTag = 'factory-build';
     const built = await buildImage({
       configFile: image.configFile,
-      repos: [],
-      keyrings: [],
+      repos: input.addedRepository === undefined ? [] : [input.addedRepository.dir],
+      keyrings: input.addedRepository === undefined ? [] : [input.addedRepository.keyFile],
       archs: input.repositories.archs,
       lock: { file: `${item.label} (planned resolution)`, lockfile },
       sourceDateEpoch: input.sourceDateEpoch,

@@ -22,25 +22,34 @@ export type ImageRepositories = {
  */
 export type IndexCache = Map<string, Promise<ApkIndex>>;
 
+/** A repository the factory adds before every image's own: the package stage's (`packages:` in kiln.yaml). */
+export type AddedRepository = {
+  readonly dir: string;
+  /** The public key that verifies its index, named as apk names keys. */
+  readonly keyFile: string;
+};
+
 const isRemote = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 
 /**
  * Reads the local repositories and keys an image's configuration names (relative to the
- * configuration file, as `kiln image build` reads them) once per cycle, so that the
+ * configuration file, as `kiln image build` reads them), after the `added` one, once per cycle, so that the
  * planner's resolver can stay synchronous and every image version of the image is
  * resolved against the same snapshot of the indexes.
  */
-export async function readImageRepositories(image: CatalogImage, cache?: IndexCache): Promise<ImageRepositories> {
+export async function readImageRepositories(image: CatalogImage, cache?: IndexCache, added?: AddedRepository): Promise<ImageRepositories> {
   const { spec, configFile } = image;
   const base = dirname(configFile);
   const warnings: string[] = [];
-  const dirs: { readonly dir: string; readonly tag?: string }[] = [];
+  // first, as `kiln image build --repo` puts its directories before the configuration's
+  const dirs: { readonly dir: string; readonly tag?: string }[] = added === undefined ? [] : [{ dir: added.dir }];
   for (const r of [...spec.contents.repositories, ...spec.contents.buildRepositories]) {
     if (isRemote(r.url)) warnings.push(`repository ${r.url}: remote repositories are not fetched; list a local copy in ${configFile}`);
     else dirs.push({ dir: isAbsolute(r.url) ? r.url : resolve(base, r.url), ...(r.tag !== undefined && { tag: r.tag }) });
   }
   if (dirs.length === 0) throw new KilnError('CONFIG_INVALID', `${configFile}: contents.repositories names no local repository to build ${image.name} from`);
   const keys: Map<string, string> = new Map();
+  if (added !== undefined) keys.set(basename(added.keyFile), await readPublicKey(added.keyFile, `the package repository's key`));
   for (const k of spec.contents.keyring) {
     if (isRemote(k)) {
       warnings.push(`keyring ${k}: remote keys are not fetched; list a local key in ${configFile}`);

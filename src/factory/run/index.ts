@@ -7,7 +7,7 @@
  */
 export { runFactory, KILN_FACTORY_BUILDER_ID, FACTORY_SOURCE_DATE_EPOCH, type RunFactoryOptions, type FactoryRun } from './run-factory.ts';
 export { runCycle, type RunCycleInput, type CycleRunResult } from './run-cycle.ts';
-export { readImageRepositories, type ImageRepositories, type IndexCache } from './image-repositories.ts';
+export { readImageRepositories, type AddedRepository, type ImageRepositories, type IndexCache } from './image-repositories.ts';
 export { repositoryResolver, worldOfTarget, lockfileOfResolution } from './image-resolver.ts';
 export { storeHistory, toFactoryPublication } from './store-history.ts';
 export { executeBuild, type ExecuteBuildInput, type ExecutedBuild } from './execute-build.ts';

@@ -9,7 +9,7 @@ import type { Publication } from '../history-reader.ts';
 import { planCycle, type PlannedItem } from '../plan-cycle.ts';
 import type { Trigger } from '../trigger.ts';
 import { executeBuild } from './execute-build.ts';
-import { readImageRepositories, type ImageRepositories, type IndexCache } from './image-repositories.ts';
+import { readImageRepositories, type AddedRepository, type ImageRepositories, type IndexCache } from './image-repositories.ts';
 import { repositoryResolver } from './image-resolver.ts';
 import type { PublishDestination } from './publish-image.ts';
 import { storeHistory } from './store-history.ts';
@@ -38,6 +38,8 @@ export type RunCycleInput = {
   /** Asked once, at the first build (a cycle that only skips needs no key). */
   readonly signingKey: () => Promise<ImageSigningKey>;
   readonly builderId: string;
+  /** The package stage's repository: every image resolves and installs from it first. */
+  readonly addedRepository?: AddedRepository;
   readonly onResult?: (result: CycleRunResult) => void;
 };
 
@@ -55,7 +57,7 @@ export async function runCycle(input: RunCycleInput): Promise<readonly CycleRunR
   const indexes: IndexCache = new Map();
   for (const image of images) {
     try {
-      repositories.set(image.name, await readImageRepositories(image, indexes));
+      repositories.set(image.name, await readImageRepositories(image, indexes, input.addedRepository));
     } catch (error) {
       unreadable.set(image.name, error);
     }
@@ -131,6 +133,7 @@ async function runItem(
       signingKey: input.signingKey,
       builderId: input.builderId,
       toolVersion: input.assemblerVersion,
+      ...(input.addedRepository !== undefined && { addedRepository: input.addedRepository }),
     });
     history.push(done.publication);
     return {

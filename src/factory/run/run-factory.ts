@@ -9,7 +9,9 @@ import { defaultDatabaseUrl, openDatabase, type KilnDatabase } from '../../store
 import type { CatalogError } from '../load-catalog.ts';
 import { loadCatalog } from '../load-catalog.ts';
 import type { KilnConfig, PublishTarget } from '../kiln-config.ts';
+import { resolvePackageRepository, runPackageStage, type PackageStageResult } from '../packages/index.ts';
 import type { Trigger } from '../trigger.ts';
+import type { AddedRepository } from './image-repositories.ts';
 import type { PublishDestination } from './publish-image.ts';
 import { runCycle, type CycleRunResult } from './run-cycle.ts';
 
@@ -41,6 +43,16 @@ export type RunFactoryOptions = {
    * the embedded target publishes there instead of starting a registry for the run.
    */
   readonly registryHost?: string;
+  /**
+   * kiln.yaml `packages:`: `run` (default) brings the repository up to date before the
+   * cycle; `reuse` only adds it to the images, for a run whose stage already ran this
+   * cycle (a queue's image jobs, after their cycle job ran {@link runPackageStage}).
+   */
+  readonly packageStage?: 'run' | 'reuse';
+  /** Each package stage result (default: a JSON line on stderr). */
+  readonly onPackageResult?: (result: PackageStageResult) => void;
+  /** The package stage's progress (default: a JSON line on stderr). */
+  readonly onPackageLog?: (line: string) => void;
 };
 
 export type FactoryRun = {
@@ -74,6 +86,7 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
     (await openDatabase({ url: config.database.kind === 'embedded' ? defaultDatabaseUrl(config.stateDir) : config.database.url, owner: 'kiln factory run' }));
   let registry: RunningRegistry | undefined;
   try {
+    const addedRepository = await packageStage(options);
     let destinationFor: DestinationFor;
     const publish = config.publish;
     switch (publish.kind) {
@@ -113,6 +126,7 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
       destinationFor,
       signingKey,
       builderId: KILN_FACTORY_BUILDER_ID,
+      ...(addedRepository !== undefined && { addedRepository }),
       ...(options.onResult !== undefined && { onResult: options.onResult }),
     });
     return { cycleId, results: [...failedEntries, ...results], catalogErrors: catalog.errors };
@@ -120,6 +134,29 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
     await registry?.close();
     if (options.database === undefined) await store.close();
   }
+}
+
+/**
+ * The package stage before the cycle (after the database is ours, so a busy state fails
+ * before minutes of building): its repository is then every image's first. A failed
+ * item is only logged; the images that needed it fail in the cycle, unresolvable.
+ */
+async function packageStage(options: RunFactoryOptions): Promise<AddedRepository | undefined> {
+  const { config } = options;
+  if (config.packages === undefined) return undefined;
+  const withPackages = { ...config, packages: config.packages };
+  if (options.packageStage === 'reuse') {
+    const { dir, keyFile } = await resolvePackageRepository(withPackages);
+    return { dir, keyFile };
+  }
+  const line = (o: object): void => void process.stderr.write(`${JSON.stringify(o)}\n`);
+  const run = await runPackageStage({
+    config: withPackages,
+    ...(options.env !== undefined && { env: options.env }),
+    log: options.onPackageLog ?? ((message) => line({ event: 'package-progress', message })),
+    onResult: options.onPackageResult ?? ((r) => line({ event: 'package-result', ...r })),
+  });
+  return { dir: run.repository.dir, keyFile: run.repository.keyFile };
 }
 
 type DestinationFor = (image: string) => { readonly destination: PublishDestination; readonly recordedRepository: string };
