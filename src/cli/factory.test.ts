@@ -37,6 +37,11 @@ test('kiln factory run publishes, then skips what did not change; --json and tex
   const second = await kiln('factory', 'run', '--config', factory.configFile, '--image', 'app', '--now', '2026-03-02T02:00:00Z');
   assert.equal(second.code, 0, second.stderr);
   assert.equal(second.stdout, 'skipped app:1.0: no package changed\n');
+
+  // an urgent fix for a package the image does not contain is no reason to build it
+  const unconcerned = await kiln('factory', 'run', '--config', factory.configFile, '--urgent', 'CVE-2026-0003', '--package', 'openssl', '--now', '2026-03-02T03:00:00Z');
+  assert.equal(unconcerned.code, 0, unconcerned.stderr);
+  assert.match(unconcerned.stdout, /^skipped app:1\.0: .*openssl/);
 });
 
 test('kiln factory run: a bad --now or an unknown --image is a usage error (exit 2)', async () => {
@@ -46,4 +51,13 @@ test('kiln factory run: a bad --now or an unknown --image is a usage error (exit
   const unknown = await kiln('factory', 'run', '--config', factory.configFile, '--image', 'nope', '--now', '2026-03-02T02:00:00Z');
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /--image nope: no such image/);
+  for (const [args, message] of [
+    [['--urgent', 'CVE 1', '--package', 'a'], /--urgent: expected an advisory id/],
+    [['--urgent', 'CVE-2026-0001'], /--urgent needs the fixed packages/],
+    [['--package', 'a'], /give --urgent ADVISORY too/],
+  ] as const) {
+    const bad = await kiln('factory', 'run', '--config', factory.configFile, ...args);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, message);
+  }
 });

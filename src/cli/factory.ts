@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { KilnError } from '../errors/index.ts';
 import { loadKilnConfig, parseInstant, type Trigger } from '../factory/index.ts';
+import { ADVISORY_ID } from '../factory/queue/index.ts';
 import { runFactory, type CycleRunResult } from '../factory/run/index.ts';
 import { action, EXIT_FAILED } from './run-action.ts';
 
@@ -10,6 +12,8 @@ type RunFlags = {
   readonly now?: string;
   readonly config: string;
   readonly json?: boolean;
+  readonly urgent?: string;
+  readonly package?: readonly string[];
 };
 
 /** `kiln factory run`: one cycle of the factory, from the command line. */
@@ -23,6 +27,8 @@ export function registerFactory(program: Command): void {
     .option('--now <iso-time>', 'the cycle’s clock, e.g. 2026-03-01T02:00:00Z (default: now); stamps publications, tags and results')
     .option('--config <file>', 'kiln.yaml', 'kiln.yaml')
     .option('--json', 'print the results as JSON')
+    .option('--urgent <advisory>', 'an urgent fix (e.g. CVE-2026-1234): only image versions containing a --package are considered')
+    .option('--package <name...>', 'with --urgent: the fixed packages (repeatable)')
     .addHelpText(
       'after',
       `
@@ -41,7 +47,8 @@ Exit status: 0 when nothing failed, 1 when an image version failed, 2 on bad usa
 
 Examples:
   kiln factory run --once
-  kiln factory run --image nginx --now 2026-03-01T02:00:00Z --json`,
+  kiln factory run --image nginx --now 2026-03-01T02:00:00Z --json
+  kiln factory run --urgent CVE-2026-1234 --package openssl`,
     )
     .action(action(async (flags: RunFlags) => runOnce(flags)));
 }
@@ -50,7 +57,7 @@ async function runOnce(flags: RunFlags): Promise<void> {
   // the edge: the one place the real clock stands in for --now
   const now = flags.now !== undefined ? parseInstant(flags.now, '--now').toISOString() : new Date().toISOString();
   const config = await loadKilnConfig(flags.config);
-  const trigger: Trigger = { kind: 'manual', by: whoami() };
+  const trigger = triggerOf(flags);
   const run = await runFactory({
     config,
     now,
@@ -77,6 +84,16 @@ export function formatResult(r: CycleRunResult): string {
       return never;
     }
   }
+}
+
+function triggerOf(flags: RunFlags): Trigger {
+  if (flags.urgent === undefined) {
+    if (flags.package !== undefined) throw new KilnError('USAGE', '--package names the packages of an urgent fix: give --urgent ADVISORY too');
+    return { kind: 'manual', by: whoami() };
+  }
+  if (!ADVISORY_ID.test(flags.urgent)) throw new KilnError('USAGE', `--urgent: expected an advisory id such as CVE-2026-1234, found ${JSON.stringify(flags.urgent)}`);
+  if (flags.package === undefined || flags.package.length === 0) throw new KilnError('USAGE', '--urgent needs the fixed packages: --package NAME...');
+  return { kind: 'urgent-fix', advisory: flags.urgent, packages: [...flags.package] };
 }
 
 function whoami(): string {

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { buildPackage, ensureSigningKey, explicitSourceDateEpoch, provenanceSources, type BuildProgress } from '../build/index.ts';
+import type { ApkVersion } from '../apk/index.ts';
+import { KilnError } from '../errors/index.ts';
+import type { Trigger } from '../factory/index.ts';
+import { ADVISORY_ID } from '../factory/queue/index.ts';
 import { registerPackageImport } from './package-import.ts';
+import { queueCycleOnServer } from './queue-cycle-on-server.ts';
 import { action, intOption } from './run-action.ts';
 
 type BuildOptions = {
@@ -13,6 +18,8 @@ type BuildOptions = {
   environments?: string;
   keepBuildDir?: boolean;
   json?: boolean;
+  notify?: string;
+  urgent?: string;
 };
 
 /**
@@ -40,8 +47,13 @@ export function registerPackage(program: Command): void {
     .option('--environments <dir>', 'cache of build environments (default: $KILN_ENV_CACHE, else <state>/environments)')
     .option('--keep-build-dir', 'keep the workspace and package directories under <state>/builds for debugging')
     .option('--json', 'print the result as JSON')
+    .option('--notify <url>', 'then tell this kiln serve (e.g. http://127.0.0.1:5000) that the packages changed: it queues a cycle for the images that contain them')
+    .option('--urgent <advisory>', 'the build fixes this advisory (e.g. CVE-2026-1234): the cycle is an urgent one, ahead of other work (with --notify, default http://127.0.0.1:5000)')
     .action(
       action(async (recipe: string, opts: BuildOptions) => {
+        if (opts.urgent !== undefined && !ADVISORY_ID.test(opts.urgent)) {
+          throw new KilnError('USAGE', `--urgent: expected an advisory id such as CVE-2026-1234, found ${JSON.stringify(opts.urgent)}`);
+        }
         const flag = opts.sourceDateEpoch !== undefined ? intOption('--source-date-epoch', opts.sourceDateEpoch) : undefined;
         const sourceDateEpoch = explicitSourceDateEpoch(flag, process.env['SOURCE_DATE_EPOCH']);
         const key = await ensureSigningKey(opts.key, opts.state);
@@ -60,8 +72,19 @@ export function registerPackage(program: Command): void {
           ...(opts.keepBuildDir && { keepBuildDir: true }),
           progress: (e: BuildProgress) => say(`[${e.stage}] ${e.message}`),
         });
+        const server = opts.notify ?? (opts.urgent !== undefined ? 'http://127.0.0.1:5000' : undefined);
+        let cycle: string | undefined;
+        if (server !== undefined) {
+          const names = [...new Set(result.packages.map((p) => p.name))];
+          const trigger: Trigger =
+            opts.urgent !== undefined
+              ? { kind: 'urgent-fix', advisory: opts.urgent, packages: names }
+              : { kind: 'package-updated', packages: result.packages.map((p) => ({ name: p.name, to: p.version as ApkVersion })) };
+          cycle = await queueCycleOnServer(server, trigger);
+          say(`queued ${trigger.kind === 'urgent-fix' ? `an urgent cycle for ${opts.urgent}` : 'a cycle'} on ${server}: ${new URL(`/api/v1/cycles/${cycle}`, server).toString()}`);
+        }
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...result, sources: provenanceSources(result.sources), key: key.keyName }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...result, sources: provenanceSources(result.sources), key: key.keyName, ...(cycle !== undefined && { cycle }) }, null, 2)}\n`);
           return;
         }
         const lines = [

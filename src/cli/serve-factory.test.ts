@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isKilnError } from '../errors/index.ts';
 import { createTestFactory, type TestFactory } from '../factory/run/test-factory.ts';
+import { queueCycleOnServer } from './queue-cycle-on-server.ts';
 import { defaultDatabaseUrl, openDatabase } from '../store/index.ts';
 
 const MAIN = join(import.meta.dirname, 'main.ts');
@@ -71,6 +72,35 @@ test('kiln serve --config: builds the catalog on a first start, runs cycles on P
     assert.ok(cycle.results.every((r) => r.status === 'skipped' && r.reason === 'no package changed'), JSON.stringify(cycle.results));
     assert.equal((await fetch(`${url}/api/v1/cycles/no-such-cycle`)).status, 404);
     assert.equal((await fetch(`${url}/api/v1/cycles`, { method: 'POST', body: '{"now":"yesterday"}' })).status, 400);
+
+    // a package published with an urgent fix (what `kiln package build --urgent` sends): the
+    // image versions containing it are rebuilt at once, with the advisory in the reason
+    await factory.add([{ name: 'libfoo', version: '1.0-r1' }]);
+    const urgent = await queueCycleOnServer(url, { kind: 'urgent-fix', advisory: 'CVE-2026-0001', packages: ['libfoo'] });
+    const fixed = await poll('the urgent cycle', async () => {
+      const body = (await (await fetch(`${url}/api/v1/cycles/${urgent}`)).json()) as { status: string; results: readonly { status: string; reason: string }[] };
+      return body.status === 'done' ? body : undefined;
+    });
+    assert.deepEqual(
+      fixed.results.map((r) => r.status),
+      fixed.results.map(() => 'published'),
+      JSON.stringify(fixed.results),
+    );
+    assert.ok(fixed.results.length >= 1 && fixed.results.every((r) => r.reason.startsWith('CVE-2026-0001: ')), JSON.stringify(fixed.results));
+    // bad triggers are refused, and queue nothing
+    for (const body of [
+      { trigger: { kind: 'urgent-fix', advisory: 'CVE 1; rm -rf /', packages: ['libfoo'] } },
+      { trigger: { kind: 'urgent-fix', advisory: 'CVE-2026-0002', packages: [] } },
+      { trigger: { kind: 'nightly' } },
+      { trigger: { kind: 'schedule', extra: 1 } },
+    ]) {
+      const res = await fetch(`${url}/api/v1/cycles`, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /POST \/api\/v1\/cycles: expected/);
+    }
+    const huge = await fetch(`${url}/api/v1/cycles`, { method: 'POST', body: JSON.stringify({ images: Array.from({ length: 20_000 }, (_, i) => `image-${i}`) }) });
+    assert.equal(huge.status, 400);
+    await assert.rejects(queueCycleOnServer(url.replace(/:\d+$/, ':1'), { kind: 'schedule' }), (e) => isKilnError(e) && e.code === 'NETWORK');
   } finally {
     child.kill('SIGTERM');
   }

@@ -69,7 +69,7 @@ export function queuedCycleControl(queue: JobQueue): CycleControl {
         trigger: request.trigger ?? { kind: 'manual', by: 'api' },
       };
       try {
-        await queue.boss.send(CYCLE_QUEUE, data, { id: cycleId });
+        await queue.boss.send(CYCLE_QUEUE, data, { id: cycleId, priority: jobPriority(data.trigger) });
       } catch (cause) {
         throw new KilnError('QUEUE_FAILED', `cannot queue the cycle: ${(cause as Error).message}`, { cause });
       }
@@ -86,6 +86,11 @@ export function queuedCycleControl(queue: JobQueue): CycleControl {
       }
     },
   };
+}
+
+/** An urgent fix goes ahead of queued daily and manual work. */
+export function jobPriority(trigger: Trigger): number {
+  return trigger.kind === 'urgent-fix' ? 10 : 0;
 }
 
 /** pg-boss stores a thrown error as the job's output ({ message, stack, … }). */

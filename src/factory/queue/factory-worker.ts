@@ -6,6 +6,7 @@ import { loadCatalog } from '../load-catalog.ts';
 import { runPackageStage } from '../packages/index.ts';
 import { runFactory, type CycleRunResult } from '../run/index.ts';
 import { CYCLE_QUEUE, CycleJobData, IMAGE_QUEUE, ImageJobData, parseJobData } from './job-data.ts';
+import { jobPriority } from './cycle-control.ts';
 import type { JobQueue } from './job-queue.ts';
 import { stableJobId } from './stable-job-id.ts';
 
@@ -80,6 +81,7 @@ async function runCycleJob(options: FactoryWorkerOptions, job: Job<unknown>): Pr
     await options.queue.boss.send(IMAGE_QUEUE, { cycleId: data.cycleId, image, now, trigger: data.trigger } satisfies ImageJobData, {
       id: stableJobId(`${data.cycleId}/${image}`),
       singletonKey: image,
+      priority: jobPriority(data.trigger),
     });
   }
   options.log(JSON.stringify({ event: 'cycle-start', cycle: data.cycleId, now, trigger: data.trigger.kind, images: names }));

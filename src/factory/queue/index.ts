@@ -8,5 +8,5 @@ export { openJobQueue, JOB_QUEUE_SCHEMA, JOB_HEARTBEAT_SECONDS, type JobQueue, t
 export { queuedCycleControl, type CycleControl, type CycleRequest, type CycleState, type CycleStatus } from './cycle-control.ts';
 export { startFactoryWorker, type FactoryWorker, type FactoryWorkerOptions } from './factory-worker.ts';
 export { startDailyTrigger, dailyCycleId, type DailyTrigger, type DailyTriggerOptions } from './daily-trigger.ts';
-export { CYCLE_QUEUE, IMAGE_QUEUE, type CycleJobData, type ImageJobData } from './job-data.ts';
+export { CYCLE_QUEUE, IMAGE_QUEUE, TriggerSchema, ADVISORY_ID, type CycleJobData, type ImageJobData } from './job-data.ts';
 export { stableJobId } from './stable-job-id.ts';

@@ -7,13 +7,17 @@ export const CYCLE_QUEUE = 'kiln-cycle';
 /** The queue of one image's lines and variants within a cycle; one active job per image. */
 export const IMAGE_QUEUE = 'kiln-image';
 
-const TriggerSchema: z.ZodType<Trigger> = z.union([
-  z.object({ kind: z.literal('schedule') }),
-  z.object({ kind: z.literal('manual'), by: z.string() }),
-  z.object({ kind: z.literal('urgent-fix'), advisory: z.string(), packages: z.array(z.string()) }),
-  z.object({
+/** CVE-2026-1234, GHSA-abcd-efgh-ijkl, DSA-5678-1, …: letters, digits and . _ : - only. */
+export const ADVISORY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{1,79}$/;
+
+/** A cycle's trigger as JSON (job payloads, the API's POST /cycles body). */
+export const TriggerSchema: z.ZodType<Trigger> = z.union([
+  z.strictObject({ kind: z.literal('schedule') }),
+  z.strictObject({ kind: z.literal('manual'), by: z.string().min(1).max(200) }),
+  z.strictObject({ kind: z.literal('urgent-fix'), advisory: z.string().regex(ADVISORY_ID, 'an advisory id such as CVE-2026-1234'), packages: z.array(z.string().min(1)).min(1) }),
+  z.strictObject({
     kind: z.literal('package-updated'),
-    packages: z.array(z.object({ name: z.string(), from: z.string().optional(), to: z.string() })),
+    packages: z.array(z.strictObject({ name: z.string().min(1), from: z.string().optional(), to: z.string().min(1) })).min(1),
   }),
 ]) as unknown as z.ZodType<Trigger>;
 

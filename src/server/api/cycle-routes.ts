@@ -3,12 +3,15 @@ import { z } from 'zod';
 import { KilnError } from '../../errors/index.ts';
 import { parseInstant } from '../../factory/index.ts';
 import { cycleResults, type KilnDatabase } from '../../store/index.ts';
-import type { CycleControl } from '../../factory/queue/index.ts';
+import { TriggerSchema, type CycleControl } from '../../factory/queue/index.ts';
 
 const TriggerBody = z.strictObject({
   images: z.array(z.string().min(1)).min(1).optional(),
   now: z.string().optional(),
+  /** Default `{ "kind": "manual", "by": "api" }`; an urgent fix limits the cycle to image versions containing its packages. */
+  trigger: TriggerSchema.optional(),
 });
+const EXPECTED = '{ "images": [NAME...], "now": ISO-TIME, "trigger": { "kind": "urgent-fix", "advisory": ID, "packages": [NAME...] } }, all optional';
 
 /**
  * `POST /api/v1/cycles` (202 and the cycle's id: queued on the job queue, where any
@@ -18,22 +21,25 @@ const TriggerBody = z.strictObject({
 export function addCycleRoutes(app: Hono, store: KilnDatabase, cycles: CycleControl | undefined): void {
   app.post('/cycles', async (c) => {
     if (cycles === undefined) throw new KilnError('NOT_FOUND', 'this server runs no factory: start kiln serve with --config kiln.yaml');
+    if (Number(c.req.header('content-length') ?? 0) > 64 * 1024) throw new KilnError('INPUT_INVALID', 'POST /api/v1/cycles: the body is larger than 65536 bytes');
     const text = await c.req.text();
+    // a trigger is a few hundred bytes; anything near a megabyte is not one
+    if (text.length > 64 * 1024) throw new KilnError('INPUT_INVALID', `POST /api/v1/cycles: the body is ${text.length} bytes; at most 65536 are accepted`);
     let json: unknown = {};
     if (text.trim() !== '') {
       try {
         json = JSON.parse(text);
       } catch (cause) {
-        throw new KilnError('INPUT_INVALID', 'POST /api/v1/cycles: the body is not JSON (expected { "images": [...], "now": ISO-TIME }, both optional)', { cause });
+        throw new KilnError('INPUT_INVALID', `POST /api/v1/cycles: the body is not JSON (expected ${EXPECTED})`, { cause });
       }
     }
     const parsed = TriggerBody.safeParse(json);
     if (!parsed.success) {
-      throw new KilnError('INPUT_INVALID', `POST /api/v1/cycles: expected { "images": [NAME...], "now": ISO-TIME }, both optional: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+      throw new KilnError('INPUT_INVALID', `POST /api/v1/cycles: expected ${EXPECTED}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
     }
-    const { images, now } = parsed.data;
+    const { images, now, trigger } = parsed.data;
     if (now !== undefined) parseInstant(now, 'now');
-    const cycleId = await cycles.trigger({ ...(images !== undefined && { images }), ...(now !== undefined && { now }) });
+    const cycleId = await cycles.trigger({ ...(images !== undefined && { images }), ...(now !== undefined && { now }), ...(trigger !== undefined && { trigger }) });
     return c.json({ id: cycleId, status: (await cycles.status(cycleId))?.status ?? 'queued', url: `/api/v1/cycles/${cycleId}` }, 202);
   });
   app.get('/cycles/:id', async (c) => {
