@@ -1,9 +1,8 @@
-import { chmod, lchown, link, lstat, mkdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../errors/index.ts';
+import { resolveParentInRoot } from '../files/index.ts';
 import { assertEntryPath, symlinkEscapesRoot, type ApkFile } from './apk-file.ts';
-
-const MAX_SYMLINK_HOPS = 40;
 
 function unsafe(path: string, why: string): KilnError {
   return new KilnError('PATH_UNSAFE', `extracting ${JSON.stringify(path)}: ${why}`);
@@ -19,37 +18,19 @@ async function lstatOrUndefined(p: string): Promise<Awaited<ReturnType<typeof ls
 }
 
 /**
- * Resolves the directory that will hold `path` the way a chroot would: symlinks met on
- * the way are followed inside `root` (absolute targets start at `root`), and a `..`
- * that would climb above `root` is refused. Returns the host path of the parent.
+ * The host path of the directory that will hold `path`, symlinks followed inside `root`
+ * as a chroot would; a parent that is missing, not a directory, or outside is refused.
  */
 async function resolveParent(root: string, path: string): Promise<string> {
-  let pending = path.split('/').slice(0, -1);
-  const resolved: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const [part, ...rest] = pending as [string, ...string[]];
-    pending = rest;
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (resolved.length === 0) throw unsafe(path, 'a symlink on the way leads above the root');
-      resolved.pop();
-      continue;
-    }
-    const host = join(root, ...resolved, part);
-    const st = await lstatOrUndefined(host);
-    if (st === undefined) throw unsafe(path, `its parent directory ${JSON.stringify([...resolved, part].join('/'))} does not exist`);
-    if (st.isSymbolicLink()) {
-      if (++hops > MAX_SYMLINK_HOPS) throw unsafe(path, 'too many levels of symlinks');
-      const target = await readlink(host);
-      if (target.startsWith('/')) resolved.length = 0;
-      pending = [...target.split('/'), ...pending];
-      continue;
-    }
-    if (!st.isDirectory()) throw unsafe(path, `${JSON.stringify([...resolved, part].join('/'))} is not a directory`);
-    resolved.push(part);
+  const parent = await resolveParentInRoot(root, path, (why) => unsafe(path, why));
+  switch (parent.kind) {
+    case 'directory':
+      return join(root, ...parent.parts);
+    case 'missing':
+      throw unsafe(path, `its parent directory ${JSON.stringify(parent.at)} does not exist`);
+    case 'not-a-directory':
+      throw unsafe(path, `${JSON.stringify(parent.at)} is not a directory`);
   }
-  return join(root, ...resolved);
 }
 
 export type ExtractOptions = {

@@ -1,5 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextIfExists } from '../../files/index.ts';
 
 /** One apt source as both formats describe it: the one-line `.list` and the deb822 `.sources`. */
 export type AptSource = {
@@ -80,24 +81,15 @@ function deb822Stanzas(text: string): Map<string, string>[] {
  */
 export async function readAptSources(etcApt = '/etc/apt'): Promise<AptSource[]> {
   const sources: AptSource[] = [];
-  const main = await readOptional(join(etcApt, 'sources.list'));
+  const main = await readTextIfExists(join(etcApt, 'sources.list'));
   if (main !== undefined) sources.push(...parseSourcesList(main, join(etcApt, 'sources.list')));
   const dir = join(etcApt, 'sources.list.d');
   const names = (await readdir(dir).catch(() => [] as string[])).sort();
   for (const name of names) {
     const path = join(dir, name);
-    if (name.endsWith('.list')) sources.push(...parseSourcesList((await readOptional(path)) ?? '', path));
-    else if (name.endsWith('.sources')) sources.push(...parseDeb822Sources((await readOptional(path)) ?? '', path));
+    if (name.endsWith('.list')) sources.push(...parseSourcesList((await readTextIfExists(path)) ?? '', path));
+    else if (name.endsWith('.sources')) sources.push(...parseDeb822Sources((await readTextIfExists(path)) ?? '', path));
   }
   return sources;
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') return undefined;
-    throw e;
-  }
-}

@@ -1,11 +1,11 @@
-import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { extractApkFiles } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
+import { resolveParentInRoot } from '../../files/index.ts';
 import type { OverwrittenPath } from './environment-provider.ts';
 import type { KilnPackageSet } from './kiln-packages.ts';
 
-const MAX_SYMLINK_HOPS = 40;
 
 /**
  * What a root with no Debian base needs besides its packages: mount points for the
@@ -108,35 +108,10 @@ export async function installKilnPackages(root: string, set: KilnPackageSet, opt
  * when a parent does not exist yet (then nothing is there to replace either).
  */
 export async function resolveInRoot(root: string, path: string): Promise<string | undefined> {
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  const name = parts.pop();
+  const name = path.split('/').filter((p) => p !== '' && p !== '.').pop();
   if (name === undefined) return undefined;
-  let pending = parts;
-  const resolved: string[] = [];
-  let hops = 0;
-  while (pending.length > 0) {
-    const [part, ...rest] = pending as [string, ...string[]];
-    pending = rest;
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (resolved.length === 0) throw new KilnError('PATH_UNSAFE', `${path}: a symlink on the way leads above the root`);
-      resolved.pop();
-      continue;
-    }
-    const host = join(root, ...resolved, part);
-    const st = await lstat(host).catch(() => undefined);
-    if (st === undefined) return undefined;
-    if (st.isSymbolicLink()) {
-      if (++hops > MAX_SYMLINK_HOPS) throw new KilnError('PATH_UNSAFE', `${path}: too many levels of symlinks`);
-      const target = await readlink(host);
-      if (target.startsWith('/')) resolved.length = 0;
-      pending = [...target.split('/'), ...pending];
-      continue;
-    }
-    if (!st.isDirectory()) return undefined;
-    resolved.push(part);
-  }
-  return [...resolved, name].join('/');
+  const parent = await resolveParentInRoot(root, path);
+  return parent.kind === 'directory' ? [...parent.parts, name].join('/') : undefined;
 }
 
 /** Busybox's usual applet links beside the binary, when the root has busybox but no /bin/sh. */

@@ -1,5 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextIfExists } from '../../files/index.ts';
 import { resolveDebianArchive } from '../environment/index.ts';
 
 /** One file for apt's private `sourceparts` directory: deb-src entries. */
@@ -38,11 +39,11 @@ export async function debSrcEntries(options: DebSrcEntriesOptions = {}): Promise
   }
   const etcApt = options.etcApt ?? '/etc/apt';
   const files: DebSrcFile[] = [];
-  const main = await readOptional(join(etcApt, 'sources.list'));
+  const main = await readTextIfExists(join(etcApt, 'sources.list'));
   if (main !== undefined) files.push({ name: 'from-sources.list', text: oneLineToDebSrc(main) });
   const dir = join(etcApt, 'sources.list.d');
   for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
-    const text = await readOptional(join(dir, name));
+    const text = await readTextIfExists(join(dir, name));
     if (text === undefined) continue;
     // apt ignores other extensions (`.disabled`, `.save`), and so does this
     if (name.endsWith('.list')) files.push({ name: `from-${name}`, text: oneLineToDebSrc(text) });
@@ -91,12 +92,3 @@ export function deb822ToDebSrc(text: string): string {
   return out.length > 0 ? `${out.join('\n\n')}\n` : '';
 }
 
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') return undefined;
-    throw e;
-  }
-}
