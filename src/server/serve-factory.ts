@@ -1,5 +1,5 @@
 import type { KilnConfig } from '../factory/index.ts';
-import { openJobQueue, queuedCycleControl, startDailyTrigger, startFactoryWorker, type CycleControl, type DailyTrigger, type FactoryWorker, type JobQueue } from '../factory/queue/index.ts';
+import { openJobQueue, queuedCycleControl, reclaimInterruptedJobs, startDailyTrigger, startFactoryWorker, type CycleControl, type DailyTrigger, type FactoryWorker, type JobQueue } from '../factory/queue/index.ts';
 import { cycleResults, tagsOf, type KilnDatabase } from '../store/index.ts';
 
 export type ServeFactoryOptions = {
@@ -41,6 +41,9 @@ export async function createServeFactory(options: ServeFactoryOptions): Promise<
   return {
     cycles,
     attach: async (registryHost) => {
+      for (const job of await reclaimInterruptedJobs(queue, options.database)) {
+        options.log(JSON.stringify({ event: 'job-reclaimed', queue: job.queue, job: job.id, reason: 'interrupted by the previous stop' }));
+      }
       worker = await startFactoryWorker({
         queue,
         config: options.config,

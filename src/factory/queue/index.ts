@@ -10,3 +10,4 @@ export { startFactoryWorker, type FactoryWorker, type FactoryWorkerOptions } fro
 export { startDailyTrigger, dailyCycleId, type DailyTrigger, type DailyTriggerOptions } from './daily-trigger.ts';
 export { CYCLE_QUEUE, IMAGE_QUEUE, TriggerSchema, ADVISORY_ID, type CycleJobData, type ImageJobData } from './job-data.ts';
 export { stableJobId } from './stable-job-id.ts';
+export { reclaimInterruptedJobs } from './reclaim-interrupted-jobs.ts';
