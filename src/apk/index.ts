@@ -40,7 +40,7 @@ export {
   apkChecksumOf,
   DEFAULT_SIGNATURE_TYPES,
 } from './write-apk.ts';
-export { type ReadApkOptions, type DecodedApk, decodeApk, readApk } from './read-apk.ts';
+export { type ReadApkOptions, type DecodedApk, decodeApk, readApk, checkedSha1Of } from './read-apk.ts';
 export { type ExtractOptions, extractApkFiles } from './extract-apk.ts';
 export { type TarEntry, type TarEntryType, type RawTarEntry, readTarEntries } from './tar.ts';
 export {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../errors/index.ts';
 import { assertEntryPath, parentDirectories, SCRIPT_NAMES, symlinkEscapesRoot, type ApkFile, type ApkScriptName } from './apk-file.ts';
-import { inflateMemberAt, inflateSingleMember } from './gzip.ts';
+import { inflateMemberAt, inflateSingleMemberAsync } from './gzip.ts';
 import { decodePkgInfo, type PkgInfo } from './package-info.ts';
 import { isSignatureEntryName, verifySignatureEntries, type ApkKeyring } from './signing.ts';
 import { readTar, type TarEntry } from './tar.ts';
@@ -28,6 +28,18 @@ export type DecodedApk = {
 };
 
 const CHECKSUM_KEY = 'APK-TOOLS.checksum.SHA1';
+
+/** Each file readApk returned → the SHA-1 of its content, checked against the package's PAX record. */
+const checkedSha1 = new WeakMap<ApkFile, Buffer>();
+
+/**
+ * The SHA-1 of a file's content as {@link decodeApk} checked it, so that callers that
+ * record it (lib/apk/db/installed) need not hash the content again; undefined for a file
+ * that did not come from decodeApk.
+ */
+export function checkedSha1Of(file: ApkFile): Uint8Array | undefined {
+  return checkedSha1.get(file);
+}
 
 function bad(where: string, why: string): KilnError {
   return new KilnError('PACKAGE_INVALID', `${where}: ${why}`);
@@ -58,12 +70,14 @@ function dataFiles(entries: readonly TarEntry[], where: string): ApkFile[] {
       if (kind !== 'directory') throw bad(at, `its parent ${JSON.stringify(dir)} is a ${kind}, not a directory`);
     }
     const expected = e.pax?.[CHECKSUM_KEY];
-    const checkSum = (data: Uint8Array | string): void => {
+    const checkSum = (data: Uint8Array | string): Buffer => {
       if (expected === undefined) throw bad(at, `has no ${CHECKSUM_KEY} PAX record`);
-      const actual = createHash('sha1').update(data).digest('hex');
+      const digest = createHash('sha1').update(data).digest();
+      const actual = digest.toString('hex');
       if (actual !== expected.toLowerCase()) {
         throw new KilnError('DIGEST_MISMATCH', `${at}: content hashes to SHA-1 ${actual}, the package says ${expected}`);
       }
+      return digest;
     };
     let file: ApkFile;
     switch (e.type) {
@@ -72,8 +86,8 @@ function dataFiles(entries: readonly TarEntry[], where: string): ApkFile[] {
         break;
       case 'file': {
         const content = e.content ?? new Uint8Array();
-        checkSum(content);
         file = { kind: 'file', path, mode: e.mode, content, ...owner(e) };
+        checkedSha1.set(file, checkSum(content));
         break;
       }
       case 'symlink': {
@@ -135,7 +149,7 @@ export async function decodeApk(bytes: Uint8Array, options: ReadApkOptions, wher
   if (dataHash !== info.dataHash) {
     throw new KilnError('DIGEST_MISMATCH', `${where}: the data stream hashes to sha256 ${dataHash}, .PKGINFO datahash says ${info.dataHash}`);
   }
-  const dataMember = inflateSingleMember(dataCompressed, `${where}: data`);
+  const dataMember = await inflateSingleMemberAsync(dataCompressed, `${where}: data`);
   const files = dataFiles(await readTar(dataMember.content, `${where}: data`), where);
   return { info, checksum: apkChecksumOf(controlMember.compressed), signedBy, files, scripts, size: bytes.byteLength };
 }

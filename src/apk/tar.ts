@@ -89,7 +89,8 @@ export async function readTarEntries(data: Buffer, where: string, code: KilnErro
         gname: h.gname ?? '',
         mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
         ...(h.linkname ? { linkname: h.linkname } : {}),
-        content: Buffer.concat(chunks),
+        // One piece is a view of `data` (never reused): no copy needed.
+        content: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
         ...(h.pax ? { pax: h.pax as Record<string, string> } : {}),
       });
     }

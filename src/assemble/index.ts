@@ -24,7 +24,8 @@
  *    deterministic tar+gzip layer (sorted, every mtime = SOURCE_DATE_EPOCH, no
  *    uname/gname, PAX only where ustar cannot hold an entry) and returns its descriptor
  *    and diff_id, streaming. Compression runs in 1 MiB blocks on several threads
- *    (parallel-gzip.ts); the bytes do not depend on the thread count, but the gzip
+ *    (parallel-gzip.ts) at zlib level DEFAULT_GZIP_LEVEL, with random-looking 64 KiB
+ *    segments stored rather than deflated; the bytes do not depend on the thread count, but the gzip
  *    stream does depend on Node's bundled zlib, so the layer digest is reproducible for
  *    a given Node release while the diff_id (the tar) is reproducible everywhere.
  *
@@ -71,7 +72,7 @@ export {
   normalizeEntryPath,
   comparePaths,
 } from './fs-entry.ts';
-export { writeLayer, tarStream, type BlobSink, type LayerOptions, type LayerInfo } from './write-layer.ts';
+export { writeLayer, tarStream, DEFAULT_GZIP_LEVEL, type BlobSink, type LayerOptions, type LayerInfo } from './write-layer.ts';
 export { parallelGzip, defaultGzipConcurrency, type ParallelGzipOptions } from './parallel-gzip.ts';
 export { type JsonBlob } from './json-blob.ts';
 export { buildImageConfig, entrypointArgv, imageAnnotations, rfc3339, type ImageConfigInput } from './build-image-config.ts';

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import {
   attachImageEvidence,
   buildImage,
+  DEFAULT_GZIP_LEVEL,
   encodeImageLockfile,
   ociPlatformOf,
   parseArch,
@@ -33,6 +34,7 @@ type BuildFlags = {
   readonly lockfile?: string;
   readonly keyring?: readonly string[];
   readonly sourceDateEpoch?: string;
+  readonly compressionLevel?: string;
   readonly json?: boolean;
   /** false with --no-sign. */
   readonly sign: boolean;
@@ -60,6 +62,7 @@ export function registerImage(program: Command): void {
     .option('--lockfile <file>', 'JSON lockfile: written when missing; when present, exactly its packages are rebuilt')
     .option('--keyring <file...>', 'public key (PEM) trusted to sign the repositories (repeatable)')
     .option('--source-date-epoch <seconds>', 'timestamp of every file and of the image (default: $SOURCE_DATE_EPOCH, else 0)')
+    .option('--compression-level <1-9>', `zlib level of the layer (default ${DEFAULT_GZIP_LEVEL}); part of the output: the same inputs at another level give another digest`)
     .option('--sign-key <file>', 'ECDSA P-256 private key that signs the image and its attestations (default: $KILN_IMAGE_KEY, else <state>/keys/kiln-image.key, generated on first use)')
     .option('--passphrase-file <file>', 'file holding the signing key passphrase, when the key is encrypted')
     .option('--no-sign', 'publish without signature, SBOMs or provenance (kiln verify will fail on the image)')
@@ -104,6 +107,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
   });
   const sourceDateEpoch =
     flags.sourceDateEpoch !== undefined ? intOption('--source-date-epoch', flags.sourceDateEpoch, 0, 253402300799) : sourceDateEpochFrom(process.env, DEFAULT_SOURCE_DATE_EPOCH);
+  const gzipLevel = flags.compressionLevel !== undefined ? intOption('--compression-level', flags.compressionLevel, 1, 9) : undefined;
   const existingLock = flags.lockfile !== undefined ? await readImageLockfile(flags.lockfile) : undefined;
   if (output.kind === 'layout') await assertLayoutTarget(output.dir);
   if (!flags.sign && (flags.signKey !== undefined || flags.passphraseFile !== undefined)) throw new KilnError('USAGE', '--no-sign: cannot be combined with --sign-key or --passphrase-file');
@@ -124,6 +128,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
       tag,
       identity,
       toolVersion: KILN_VERSION,
+      ...(gzipLevel !== undefined && { gzipLevel }),
       ...(existingLock !== undefined && flags.lockfile !== undefined && { lock: { file: flags.lockfile, lockfile: existingLock } }),
     });
     for (const w of built.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -28,6 +28,8 @@ export type BuildImageInput = {
   readonly identity?: ImageIdentity;
   /** kiln's version, for the SBOMs' creator fields. */
   readonly toolVersion?: string;
+  /** zlib level of the layers (default DEFAULT_GZIP_LEVEL); part of the output, like every other input. */
+  readonly gzipLevel?: number;
 };
 
 export type BuiltImage = {
@@ -95,6 +97,11 @@ export async function buildImage(input: BuildImageInput): Promise<BuiltImage> {
       }),
     );
   }
+  // The package evidence needs only the root filesystems (and re-reads each .apk to hash
+  // it): gathered while the layer is written, its reads and hashing fill the main
+  // thread's waits for the compressor instead of following it.
+  const gathering = Promise.all(rootfs.map((r) => archPackageEvidence(r, { supplier: supplierOf(spec) })));
+  gathering.catch(() => undefined); // awaited below, after the image
   const image = await assembleImage({
     layout: input.layout,
     spec,
@@ -102,14 +109,17 @@ export async function buildImage(input: BuildImageInput): Promise<BuiltImage> {
     sourceDateEpoch: input.sourceDateEpoch,
     tag: input.tag,
     tagPerArch: true,
+    ...(input.gzipLevel !== undefined && { gzipLevel: input.gzipLevel }),
   });
   const identity = input.identity ?? { name: configName.replace(/\.ya?ml$/, ''), repository: configName.replace(/\.ya?ml$/, '') };
+  const gathered = await gathering;
   const evidence: ArchPackageEvidence[] = [];
   const facts: ImageFacts[] = [];
-  for (const r of rootfs) {
-    const manifest = image.images.find((i) => i.arch === r.arch)?.manifest.digest;
+  for (const [i, r] of rootfs.entries()) {
+    const manifest = image.images.find((m) => m.arch === r.arch)?.manifest.digest;
     if (manifest === undefined) throw new KilnError('INPUT_INVALID', `${r.arch}: assembled without a platform manifest`);
-    const e = await archPackageEvidence(r, { supplier: supplierOf(spec) });
+    const e = gathered[i];
+    if (e === undefined) throw new KilnError('INPUT_INVALID', `${r.arch}: no package evidence gathered`);
     const f = imageFactsFor(e, spec, { identity, digest: manifest, sourceDateEpoch: input.sourceDateEpoch, ...(input.toolVersion !== undefined && { toolVersion: input.toolVersion }) });
     assertSbomComplete({ spec, arch: r.arch, entries: r.entries, facts: f });
     evidence.push(e);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { satisfies, type ApkFile, type ApkIndexEntry, type DecodedApk } from '../../apk/index.ts';
+import { checkedSha1Of, satisfies, type ApkFile, type ApkIndexEntry, type DecodedApk } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import type { FsEntry } from '../fs-entry.ts';
 import type { InstalledPackage, InstalledPath } from './installed-db.ts';
@@ -93,7 +93,7 @@ function recordFile(out: InstalledPath[] | undefined, f: ApkFile, contentOf: Map
   switch (f.kind) {
     case 'file':
       contentOf.set(f.path, f.content);
-      digest = sha1(f.content);
+      digest = checkedSha1Of(f) ?? sha1(f.content); // readApk's, already checked against the package
       mode = f.mode;
       break;
     case 'symlink':
