@@ -58,18 +58,26 @@ export async function* parallelGzip(source: AsyncIterable<Buffer>, options: Para
     if (held !== undefined) {
       pending.push(compressBlock(held, dictionary, level, false, slots));
       dictionary = held.length >= WINDOW ? held.subarray(held.length - WINDOW) : held;
-      while (pending.length >= window) yield* await (pending.shift() as Promise<readonly Buffer[]>);
+      while (pending.length >= window) yield concat(await (pending.shift() as Promise<readonly Buffer[]>));
     }
     crc = crc32(chunk, crc);
     size += chunk.length;
     held = chunk;
   }
   pending.push(compressBlock(held ?? Buffer.alloc(0), dictionary, level, true, slots));
-  while (pending.length > 0) yield* await (pending.shift() as Promise<readonly Buffer[]>);
+  while (pending.length > 0) yield concat(await (pending.shift() as Promise<readonly Buffer[]>));
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(size % 2 ** 32, 4);
   yield trailer;
+}
+
+/**
+ * A block's pieces as one buffer: one write and one hash update downstream instead of
+ * one per stored piece and header (hundreds per block of incompressible data).
+ */
+function concat(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts as Buffer[]);
 }
 
 type Run = { readonly start: number; readonly end: number; readonly stored: boolean };
