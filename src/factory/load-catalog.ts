@@ -28,12 +28,15 @@ export type Catalog = {
  * it after symlinks; the config is loaded (with its includes) so that a broken config is
  * caught here rather than at 02:00. A broken entry becomes an error result and the rest
  * load; two entries with one name keep the first (by file name) and report the second.
+ * With `files`, only those entry files (names in `dir`) are read.
  */
-export async function loadCatalog(dir: string): Promise<Catalog> {
+export async function loadCatalog(dir: string, options: { readonly files?: readonly string[] } = {}): Promise<Catalog> {
   const root = await realDir(dir);
   let names: string[];
   try {
     names = (await readdir(root)).filter((n) => /\.ya?ml$/.test(n) && !/\.apko\.ya?ml$/.test(n)).sort();
+    // a job for one image loads its own entry, not a thousand others
+    if (options.files !== undefined) names = names.filter((n) => options.files?.includes(n));
   } catch (cause) {
     throw new KilnError('IO', `${dir}: cannot list the catalog (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause });
   }

@@ -2,11 +2,9 @@ import type { Job } from 'pg-boss';
 import { isInputError, isKilnError } from '../../errors/index.ts';
 import type { KilnDatabase } from '../../store/index.ts';
 import type { KilnConfig } from '../kiln-config.ts';
-import { loadCatalog } from '../load-catalog.ts';
-import { runPackageStage } from '../packages/index.ts';
 import { runFactory, type CycleRunResult } from '../run/index.ts';
-import { CYCLE_QUEUE, CycleJobData, IMAGE_QUEUE, ImageJobData, parseJobData } from './job-data.ts';
 import { jobPriority } from './cycle-control.ts';
+import { CYCLE_QUEUE, CycleJobData, IMAGE_QUEUE, ImageJobData, parseJobData } from './job-data.ts';
 import type { JobQueue } from './job-queue.ts';
 import { stableJobId } from './stable-job-id.ts';
 
@@ -30,12 +28,12 @@ export type FactoryWorker = {
 };
 
 /**
- * A factory worker: takes cycle jobs (load the catalog, bring the package repository up
- * to date — kiln.yaml `packages:` — then queue one image job per image)
- * and image jobs (plan, build and publish one image's lines and variants, recording each
- * result). Image jobs are the unit of work and of retry: one image at a time per image
+ * A factory worker. A cycle job does what is cheap for the whole catalog at once: the
+ * package stage (kiln.yaml `packages:`), then one plan over every image — skips and
+ * failures recorded there and then — and one image job per image that has something to
+ * build. Image jobs are the unit of building and of retry: one image at a time per image
  * (the queue's singleton policy), so two workers never tag one image at once, and a
- * retried job re-plans against the history, skipping what its first attempt published.
+ * retried job plans its image again, skipping what an earlier attempt published.
  */
 export async function startFactoryWorker(options: FactoryWorkerOptions): Promise<FactoryWorker> {
   const { queue, log } = options;
@@ -58,52 +56,42 @@ export async function startFactoryWorker(options: FactoryWorkerOptions): Promise
 async function runCycleJob(options: FactoryWorkerOptions, job: Job<unknown>): Promise<void> {
   const data = parseJobData(CycleJobData, CYCLE_QUEUE, job.id, job.data);
   const now = data.now ?? options.clock().toISOString();
-  const catalog = await loadCatalog(options.config.catalogDir);
-  const names = catalog.images.map((i) => i.name).filter((n) => data.images === undefined || data.images.includes(n));
-  for (const name of data.images ?? []) {
-    if (!names.includes(name)) options.log(JSON.stringify({ event: 'cycle-result', cycle: data.cycleId, image: name, status: 'failed', reason: `no such image in ${options.config.catalogDir}` }));
-  }
-  if (data.images === undefined) {
-    for (const e of catalog.errors) options.log(JSON.stringify({ event: 'cycle-result', cycle: data.cycleId, image: e.file, status: 'failed', reason: `${e.error.code}: ${e.error.message}` }));
-  }
-  const { packages } = options.config;
-  if (packages !== undefined) {
-    // once per cycle, here: the image jobs then only read the repository it filled
-    await runPackageStage({
-      config: { ...options.config, packages },
-      ...(options.env !== undefined && { env: options.env }),
-      log: (message) => options.log(JSON.stringify({ event: 'package-progress', cycle: data.cycleId, message })),
-      onResult: (r) => options.log(JSON.stringify({ event: 'package-result', cycle: data.cycleId, ...r })),
-    });
-  }
+  const builds = new Map<string, { line: string; variant: string }[]>();
+  options.log(JSON.stringify({ event: 'cycle-start', cycle: data.cycleId, now, trigger: data.trigger.kind, images: data.images ?? 'all' }));
+  const run = await runFactory({
+    ...common(options, data.cycleId),
+    now,
+    trigger: data.trigger,
+    ...(data.images !== undefined && { only: data.images }),
+    unknownImages: 'result',
+    onPackageLog: (message) => options.log(JSON.stringify({ event: 'package-progress', cycle: data.cycleId, message })),
+    onPackageResult: (r) => options.log(JSON.stringify({ event: 'package-result', cycle: data.cycleId, ...r })),
+    deferBuilds: (item) => builds.set(item.image, [...(builds.get(item.image) ?? []), { line: item.line, variant: item.variant }]),
+  });
   // stable ids: a retried cycle job re-sends the same image jobs, which pg-boss ignores
-  for (const image of names) {
-    await options.queue.boss.send(IMAGE_QUEUE, { cycleId: data.cycleId, image, now, trigger: data.trigger } satisfies ImageJobData, {
+  for (const [image, items] of builds) {
+    const file = run.entryFiles.get(image);
+    await options.queue.boss.send(IMAGE_QUEUE, { cycleId: data.cycleId, image, now, trigger: data.trigger, items, ...(file !== undefined && { file }) } satisfies ImageJobData, {
       id: stableJobId(`${data.cycleId}/${image}`),
       singletonKey: image,
       priority: jobPriority(data.trigger),
     });
   }
-  options.log(JSON.stringify({ event: 'cycle-start', cycle: data.cycleId, now, trigger: data.trigger.kind, images: names }));
+  options.log(JSON.stringify({ event: 'cycle-planned', cycle: data.cycleId, recorded: run.results.length, imageJobs: [...builds.keys()] }));
 }
 
 async function runImageJob(options: FactoryWorkerOptions, job: Job<unknown>): Promise<void> {
   const data = parseJobData(ImageJobData, IMAGE_QUEUE, job.id, job.data);
-  const onResult = (r: CycleRunResult) =>
-    options.log(JSON.stringify({ event: 'cycle-result', cycle: data.cycleId, image: r.image, status: r.status, reason: r.reason, ...(r.digest !== undefined && { digest: r.digest }), ...(r.tags !== undefined && { tags: r.tags }) }));
   try {
     await runFactory({
-      config: options.config,
+      ...common(options, data.cycleId),
       now: data.now,
       trigger: data.trigger,
-      cycleId: data.cycleId,
       only: [data.image],
-      database: options.database,
+      ...(data.file !== undefined && { catalogFiles: [data.file] }),
+      ...(data.items !== undefined && { onlyItems: data.items }),
+      // the cycle job ran the package stage; this job only reads its repository
       packageStage: 'reuse',
-      ...(options.registryHost !== undefined && { registryHost: options.registryHost }),
-      ...(options.env !== undefined && { env: options.env }),
-      onResult,
-      onKeyGenerated: (k) => options.log(JSON.stringify({ event: 'key-generated', key: k.path, publicKey: k.generated?.publicPath ?? null })),
     });
   } catch (error) {
     const message = isKilnError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
@@ -112,6 +100,22 @@ async function runImageJob(options: FactoryWorkerOptions, job: Job<unknown>): Pr
     if (isKilnError(error) && isInputError(error.code)) return;
     throw error;
   }
+}
+
+/** What both kinds of job hand runFactory: the worker's configuration, database and registry, and its log. */
+function common(options: FactoryWorkerOptions, cycleId: string) {
+  const onResult = (r: CycleRunResult) =>
+    options.log(JSON.stringify({ event: 'cycle-result', cycle: cycleId, image: r.image, status: r.status, reason: r.reason, ...(r.digest !== undefined && { digest: r.digest }), ...(r.tags !== undefined && { tags: r.tags }) }));
+  return {
+    config: options.config,
+    cycleId,
+    database: options.database,
+    ...(options.registryHost !== undefined && { registryHost: options.registryHost }),
+    ...(options.env !== undefined && { env: options.env }),
+    onResult,
+    onKeyGenerated: (k: { readonly path: string; readonly generated?: { readonly publicPath: string } }) =>
+      options.log(JSON.stringify({ event: 'key-generated', key: k.path, publicKey: k.generated?.publicPath ?? null })),
+  } as const;
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

@@ -38,6 +38,10 @@ export const ImageJobData = z.object({
   image: z.string().min(1),
   now: isoTime,
   trigger: TriggerSchema,
+  /** The image's entry file in the catalog directory: the job loads that one entry. */
+  file: z.string().regex(/^[^/\\]+\.ya?ml$/, 'a file name in the catalog directory').optional(),
+  /** The image versions the cycle planned to build; the job plans them again and builds what still needs it. */
+  items: z.array(z.object({ line: z.string(), variant: z.string() })).optional(),
 });
 export type ImageJobData = z.infer<typeof ImageJobData>;
 

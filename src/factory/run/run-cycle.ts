@@ -41,6 +41,14 @@ export type RunCycleInput = {
   /** The package stage's repository: every image resolves and installs from it first. */
   readonly addedRepository?: AddedRepository;
   readonly onResult?: (result: CycleRunResult) => void;
+  /**
+   * Leave builds to others (a job queue's image jobs): each `build` item is handed here
+   * instead of being built or recorded; skips and failures are recorded as usual. This is
+   * how one process plans and records a whole catalog's skip decisions in one pass.
+   */
+  readonly deferBuilds?: (item: PlannedItem) => void;
+  /** Only these image versions (line and variant) of the plan; the others are neither run nor recorded. */
+  readonly onlyItems?: readonly { readonly line: string; readonly variant: string }[];
 };
 
 /**
@@ -82,7 +90,13 @@ export async function runCycle(input: RunCycleInput): Promise<readonly CycleRunR
   });
 
   const results: CycleRunResult[] = [];
+  const wanted = input.onlyItems === undefined ? undefined : new Set(input.onlyItems.map((i) => `${i.line}\0${i.variant}`));
   for (const item of plan.items) {
+    if (wanted !== undefined && !wanted.has(`${item.line}\0${item.variant}`)) continue;
+    if (input.deferBuilds !== undefined && item.decision.kind === 'build') {
+      input.deferBuilds(item);
+      continue;
+    }
     const result = await runItem(input, item, images, repositories, history);
     await recordCycleResult(input.db, {
       cycleId: input.cycleId,

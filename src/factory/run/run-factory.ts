@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { resolveImageSigningKey, type ImageSigningKeySource } from '../../assemble/index.ts';
 import { KILN_VERSION } from '../../build/index.ts';
 import { KilnError } from '../../errors/index.ts';
@@ -10,6 +10,7 @@ import type { CatalogError } from '../load-catalog.ts';
 import { loadCatalog } from '../load-catalog.ts';
 import type { KilnConfig, PublishTarget } from '../kiln-config.ts';
 import { resolvePackageRepository, runPackageStage, type PackageStageResult } from '../packages/index.ts';
+import type { PlannedItem } from '../plan-cycle.ts';
 import type { Trigger } from '../trigger.ts';
 import type { AddedRepository } from './image-repositories.ts';
 import type { PublishDestination } from './publish-image.ts';
@@ -43,6 +44,14 @@ export type RunFactoryOptions = {
    * the embedded target publishes there instead of starting a registry for the run.
    */
   readonly registryHost?: string;
+  /** Hand `build` items here instead of building them (see RunCycleInput.deferBuilds). */
+  readonly deferBuilds?: (item: PlannedItem) => void;
+  /** Only these image versions of the plan (see RunCycleInput.onlyItems). */
+  readonly onlyItems?: readonly { readonly line: string; readonly variant: string }[];
+  /** An `only` name the catalog lacks: a usage error (default), or a failed result beside the others. */
+  readonly unknownImages?: 'throw' | 'result';
+  /** Load only these entry files of the catalog (names in the catalog directory), not all of it. */
+  readonly catalogFiles?: readonly string[];
   /**
    * kiln.yaml `packages:`: `run` (default) brings the repository up to date before the
    * cycle; `reuse` only adds it to the images, for a run whose stage already ran this
@@ -60,6 +69,8 @@ export type FactoryRun = {
   readonly results: readonly CycleRunResult[];
   /** Catalog entries that did not load (each also a failed result). */
   readonly catalogErrors: readonly CatalogError[];
+  /** Each loaded image's entry file name in the catalog directory (for `catalogFiles`). */
+  readonly entryFiles: ReadonlyMap<string, string>;
 };
 
 /**
@@ -71,15 +82,20 @@ export type FactoryRun = {
  */
 export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun> {
   const { config } = options;
-  const catalog = await loadCatalog(config.catalogDir);
+  const catalog = await loadCatalog(config.catalogDir, options.catalogFiles !== undefined ? { files: options.catalogFiles } : {});
   const cycleId = options.cycleId ?? randomUUID();
+  const unknown: CycleRunResult[] = [];
   for (const name of options.only ?? []) {
-    if (!catalog.images.some((i) => i.name === name)) {
-      throw new KilnError('USAGE', `--image ${name}: no such image in ${config.catalogDir} (it has ${catalog.images.map((i) => i.name).join(', ') || 'none'})`);
-    }
+    if (catalog.images.some((i) => i.name === name)) continue;
+    const why = `no such image in ${config.catalogDir}`;
+    if (options.unknownImages !== 'result') throw new KilnError('USAGE', `--image ${name}: ${why} (it has ${catalog.images.map((i) => i.name).join(', ') || 'none'})`);
+    unknown.push({ image: name, status: 'failed', reason: why });
   }
   // a broken entry's name is unknown: it is reported when the whole catalog runs
-  const failedEntries: CycleRunResult[] = (options.only === undefined ? catalog.errors : []).map((e) => ({ image: e.file, status: 'failed', reason: `${e.error.code}: ${e.error.message}` }));
+  const failedEntries: CycleRunResult[] = [
+    ...(options.only === undefined ? catalog.errors : []).map((e): CycleRunResult => ({ image: e.file, status: 'failed', reason: `${e.error.code}: ${e.error.message}` })),
+    ...unknown,
+  ];
   for (const r of failedEntries) options.onResult?.(r);
   const store =
     options.database ??
@@ -128,8 +144,11 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
       builderId: KILN_FACTORY_BUILDER_ID,
       ...(addedRepository !== undefined && { addedRepository }),
       ...(options.onResult !== undefined && { onResult: options.onResult }),
+      ...(options.deferBuilds !== undefined && { deferBuilds: options.deferBuilds }),
+      ...(options.onlyItems !== undefined && { onlyItems: options.onlyItems }),
     });
-    return { cycleId, results: [...failedEntries, ...results], catalogErrors: catalog.errors };
+    const entryFiles = new Map(catalog.images.map((i) => [i.name, basename(i.file)]));
+    return { cycleId, results: [...failedEntries, ...results], catalogErrors: catalog.errors, entryFiles };
   } finally {
     await registry?.close();
     if (options.database === undefined) await store.close();
