@@ -1,21 +1,13 @@
-import { chmod, lchown, link, lstat, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../errors/index.ts';
-import { resolveParentInRoot } from '../files/index.ts';
+import { lstatOrUndefined, resolveParentInRoot } from '../files/index.ts';
 import { assertEntryPath, symlinkEscapesRoot, type ApkFile } from './apk-file.ts';
 
 function unsafe(path: string, why: string): KilnError {
   return new KilnError('PATH_UNSAFE', `extracting ${JSON.stringify(path)}: ${why}`);
 }
 
-async function lstatOrUndefined(p: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
-  try {
-    return await lstat(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
 
 /**
  * The host path of the directory that will hold `path`, symlinks followed inside `root`

@@ -1,4 +1,4 @@
 export { writeFileAtomic, writeStreamAtomic, tempPathFor } from './atomic-write.ts';
 export { joinInside } from './safe-path.ts';
-export { resolveParentInRoot, type ParentInRoot } from './resolve-parent-in-root.ts';
+export { resolveParentInRoot, lstatOrUndefined, type ParentInRoot } from './resolve-parent-in-root.ts';
 export { readTextIfExists } from './read-text-if-exists.ts';

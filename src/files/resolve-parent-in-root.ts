@@ -52,7 +52,8 @@ export async function resolveParentInRoot(
   return { kind: 'directory', parts: resolved };
 }
 
-async function lstatOrUndefined(p: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
+/** lstat, or undefined when nothing is there. */
+export async function lstatOrUndefined(p: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
   try {
     return await lstat(p);
   } catch (e) {

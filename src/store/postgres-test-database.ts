@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
 import pg from 'pg';
 import { KilnError } from '../errors/index.ts';
 
@@ -52,4 +53,23 @@ async function admin(statement: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Registers a file's PostgreSQL tests: skipped with KILN_SKIP_POSTGRES=1, one failing
+ * test that says how to fix it when the server is down, else `register()`'s tests.
+ */
+export async function postgresTests(title: string, register: () => void): Promise<void> {
+  if (process.env['KILN_SKIP_POSTGRES'] === '1') {
+    test(title, { skip: 'KILN_SKIP_POSTGRES=1' }, () => undefined);
+    return;
+  }
+  const problem = await testPostgresProblem();
+  if (problem !== undefined) {
+    test(`${title}: PostgreSQL is reachable`, () => {
+      throw problem;
+    });
+    return;
+  }
+  register();
 }

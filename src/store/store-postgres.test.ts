@@ -1,18 +1,9 @@
-import { test } from 'node:test';
 import { openDatabase, type KilnDatabase } from './index.ts';
-import { createTestDatabase, testPostgresProblem, type TestDatabase } from './postgres-test-database.ts';
+import { createTestDatabase, postgresTests, type TestDatabase } from './postgres-test-database.ts';
 import { storeContract } from './store.contract.ts';
 
 // The real PostgreSQL on this machine; a fresh database per run, dropped afterwards.
-// Unreachable → one failing test that says how to fix it, unless KILN_SKIP_POSTGRES=1.
-const problem = process.env['KILN_SKIP_POSTGRES'] === '1' ? undefined : await testPostgresProblem();
-if (process.env['KILN_SKIP_POSTGRES'] === '1') {
-  test('store contract: PostgreSQL', { skip: 'KILN_SKIP_POSTGRES=1' }, () => undefined);
-} else if (problem !== undefined) {
-  test('store contract: PostgreSQL is reachable', () => {
-    throw problem;
-  });
-} else {
+await postgresTests('store contract: PostgreSQL', () => {
   storeContract('PostgreSQL', async () => {
     const databases: TestDatabase[] = [];
     const fresh = async (): Promise<TestDatabase> => {
@@ -34,4 +25,4 @@ if (process.env['KILN_SKIP_POSTGRES'] === '1') {
       },
     };
   });
-}
+});
