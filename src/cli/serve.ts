@@ -10,13 +10,14 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run kiln: the OCI registry, the history API, and with --config the factory on its schedule')
-    .option('--config <file>', 'kiln.yaml: its state:, database: and catalog:; the factory runs daily at schedules.daily (UTC), and at once on a first start')
+    .option('--config <file>', 'kiln.yaml: its state:, database:, catalog: and packages:; the factory runs daily at schedules.daily (UTC), and at once on a first start')
     .option('--state <dir>', 'state directory (default $KILN_STATE or .kiln)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:5000')
     .addHelpText(
       'after',
-      '\nWith --config, POST /api/v1/cycles (body optional: {"images":[...],"now":ISO}) runs a cycle now; GET /api/v1/cycles/ID shows its results.' +
-        '\nStop with Ctrl-C: a running cycle finishes, requests in flight finish, then the server exits.',
+      '\nWith --config, POST /api/v1/cycles (body optional: {"images":[...],"now":ISO,"trigger":{"kind":"urgent-fix","advisory":ID,"packages":[...]}}) queues a cycle;' +
+        ' GET /api/v1/cycles/ID shows its status and results. Cycles are jobs on a queue in the database: with database: postgres://…, kiln worker processes share them.' +
+        '\nStop with Ctrl-C: a running job finishes (or goes back to the queue after 30 s), requests in flight finish, then the server exits.',
     )
     .action(
       action(async (opts: { state?: string; listen: string; config?: string }) => {
