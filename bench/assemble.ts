@@ -63,11 +63,15 @@ export async function benchAssemble(): Promise<void> {
     let umociSize = 0;
     const floorSize = Number(await sh(`tar -C ${tree} --sort=name -cf - . | gzip -6 | wc -c`));
     for (let run = 0; run < RUNS; run++) {
+      // every tool starts with the disk quiet: no write-back of an earlier step's files
+      // (the copy into umoci's bundle, a layout just removed) competing with its own I/O
+      await sh('sync');
       floor.push(await timed(() => sh(`tar -C ${tree} --sort=name -cf - . | gzip -6 | sha256sum > /dev/null`)));
       const repack = await umociRepack(work, tree, run);
       umoci.push(repack.ms);
       umociSize = repack.layerSize;
       const layoutDir = join(work, `kiln-${run}`);
+      await sh('sync');
       kiln.push(await timed(() => kilnBuild(config, repo, keyFile, layoutDir)));
       await rm(layoutDir, { recursive: true, force: true });
       kilnRead.push(await timed(() => kilnRootfsOnly(repo, keyFile)));
@@ -117,6 +121,7 @@ async function umociRepack(work: string, tree: string, run: number): Promise<{ m
   const bundle = join(work, `umoci-bundle-${run}`);
   await sh(`umoci init --layout ${layout} && umoci new --image ${layout}:t && umoci unpack --rootless --image ${layout}:t ${bundle}`);
   await cp(tree, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  await sh('sync');
   const ms = await timed(() => sh(`umoci repack --image ${layout}:t ${bundle}`));
   const blobs = join(layout, 'blobs', 'sha256');
   const sizes = await Promise.all((await readdir(blobs)).map(async (b) => (await lstat(join(blobs, b))).size));

@@ -32,6 +32,12 @@ export type ParallelGzipOptions = {
   readonly level: number;
   /** zlib jobs at once; by default the CPU count, leaving one pool thread for file I/O. */
   readonly concurrency?: number;
+  /**
+   * Told when an input chunk is no longer read (its block and the next, which takes its
+   * last 32 KiB as dictionary, are compressed), so the caller can fill it again instead
+   * of allocating a new one. Without it chunks are simply dropped.
+   */
+  readonly release?: (chunk: Buffer) => void;
 };
 
 export function defaultGzipConcurrency(): number {
@@ -49,23 +55,32 @@ export async function* parallelGzip(source: AsyncIterable<Buffer>, options: Para
   // Blocks queued beyond the ones compressing: while the consumer writes or the source
   // tars, the pool threads take the next ones instead of waiting for the main thread.
   const window = 2 * concurrency + 2;
-  const pending: Promise<readonly Buffer[]>[] = [];
+  // each block with its input chunk: a chunk is released once its block and the next are done
+  const pending: { readonly out: Promise<readonly Buffer[]>; readonly input: Buffer }[] = [];
+  let done: Buffer | undefined;
+  const next = async (): Promise<Buffer> => {
+    const block = pending.shift() as (typeof pending)[number];
+    const out = concat(await block.out);
+    if (done !== undefined) options.release?.(done);
+    done = block.input;
+    return out;
+  };
   let crc = 0;
   let size = 0;
   let held: Buffer | undefined;
   let dictionary: Buffer | undefined;
   for await (const chunk of source) {
     if (held !== undefined) {
-      pending.push(compressBlock(held, dictionary, level, false, slots));
+      pending.push({ out: compressBlock(held, dictionary, level, false, slots), input: held });
       dictionary = held.length >= WINDOW ? held.subarray(held.length - WINDOW) : held;
-      while (pending.length >= window) yield concat(await (pending.shift() as Promise<readonly Buffer[]>));
+      while (pending.length >= window) yield await next();
     }
     crc = crc32(chunk, crc);
     size += chunk.length;
     held = chunk;
   }
-  pending.push(compressBlock(held ?? Buffer.alloc(0), dictionary, level, true, slots));
-  while (pending.length > 0) yield concat(await (pending.shift() as Promise<readonly Buffer[]>));
+  pending.push({ out: compressBlock(held ?? Buffer.alloc(0), dictionary, level, true, slots), input: held ?? Buffer.alloc(0) });
+  while (pending.length > 0) yield await next();
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(size % 2 ** 32, 4);

@@ -84,6 +84,22 @@ describe('writeLayer', () => {
     assert.deepEqual([...sinkA.last.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
   });
 
+  test('a layer of many blocks, its chunks reused as it goes, unpacks to exactly its tar', async () => {
+    // 40 MiB in files of text and random bytes: well past the chunks the writer keeps for reuse
+    const entries: FsEntry[] = [];
+    for (let i = 0; i < 20; i++) {
+      const data = i % 2 === 0 ? randomBytes(2 * 1024 * 1024 + i) : Buffer.from(`line ${i} of a text file\n`.repeat(80_000 + i));
+      entries.push({ kind: 'file', path: `data/file-${String(i).padStart(2, '0')}`, mode: 0o644, uid: 0, gid: 0, content: { kind: 'bytes', data } });
+    }
+    const tar = await buffer(tarStream(entries, EPOCH));
+    const sinks = [new MemorySink(), new MemorySink()];
+    const one = await writeLayer(entries, sinks[0] as MemorySink, { sourceDateEpoch: EPOCH, gzipConcurrency: 1 });
+    const three = await writeLayer(entries, sinks[1] as MemorySink, { sourceDateEpoch: EPOCH, gzipConcurrency: 3 });
+    assert.equal(one.descriptor.digest, three.descriptor.digest);
+    assert.equal(one.diffId, digestOf(tar));
+    assert.ok(gunzipSync(sinks[0]?.last ?? Buffer.alloc(0)).equals(tar), 'the layer unpacks to the tar, byte for byte');
+  });
+
   test('the tar format is pinned: a known tree has a known diff_id', async () => {
     const entries: FsEntry[] = [
       { kind: 'directory', path: 'etc', mode: 0o755, uid: 0, gid: 0 },

@@ -59,8 +59,11 @@ export async function writeLayer(entries: readonly FsEntry[], sink: BlobSink, op
   const normalized = normalizeEntries(entries);
   const diff = createHash('sha256');
   let uncompressedSize = 0;
+  // chunks the compressor is done with are filled again: a layer's worth of fresh 1 MiB
+  // buffers per build is what drove most of the garbage collections
+  const pool: Buffer[] = [];
   const tar = (async function* () {
-    for await (const chunk of tarChunks(normalized, options.sourceDateEpoch)) {
+    for await (const chunk of tarChunks(normalized, options.sourceDateEpoch, pool)) {
       diff.update(chunk);
       uncompressedSize += chunk.length;
       yield chunk;
@@ -69,6 +72,9 @@ export async function writeLayer(entries: readonly FsEntry[], sink: BlobSink, op
   const gzip = parallelGzip(tar, {
     level: options.gzipLevel ?? DEFAULT_GZIP_LEVEL,
     ...(options.gzipConcurrency !== undefined && { concurrency: options.gzipConcurrency }),
+    release: (chunk) => {
+      if (chunk.length === CHUNK && pool.length < 16) pool.push(chunk);
+    },
   });
   const info = await sink.putBlob(Readable.from(gzip, { objectMode: false }));
   return {
@@ -84,8 +90,8 @@ export function tarStream(entries: readonly FsEntry[], sourceDateEpoch: number):
   return Readable.from(tarChunks(normalizeEntries(entries), sourceDateEpoch));
 }
 
-async function* tarChunks(entries: readonly LayerEntry[], mtime: number): AsyncGenerator<Buffer> {
-  const out = new ChunkBuffer();
+async function* tarChunks(entries: readonly LayerEntry[], mtime: number, pool: Buffer[] = []): AsyncGenerator<Buffer> {
+  const out = new ChunkBuffer(pool);
   for (const e of entries) {
     const base = { name: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime, ...(e.xattrs && { xattrs: e.xattrs }) };
     switch (e.kind) {
@@ -152,9 +158,20 @@ async function* hostFile(
 
 /** Packs small writes into CHUNK-sized buffers; a full buffer is handed out once and never touched again. */
 class ChunkBuffer {
-  #buf = Buffer.allocUnsafe(CHUNK);
+  readonly #pool: Buffer[];
+  #buf: Buffer;
   #pos = 0;
   #full: Buffer[] = [];
+
+  /** `pool`: full chunks handed back by the consumer, reused before allocating. */
+  constructor(pool: Buffer[]) {
+    this.#pool = pool;
+    this.#buf = this.#fresh();
+  }
+
+  #fresh(): Buffer {
+    return this.#pool.pop() ?? Buffer.allocUnsafe(CHUNK);
+  }
 
   put(bytes: Uint8Array): void {
     let off = 0;
@@ -185,7 +202,7 @@ class ChunkBuffer {
     this.#pos += n;
     if (this.#pos === CHUNK) {
       this.#full.push(this.#buf);
-      this.#buf = Buffer.allocUnsafe(CHUNK);
+      this.#buf = this.#fresh();
       this.#pos = 0;
     }
   }
