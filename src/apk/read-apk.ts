@@ -25,6 +25,8 @@ export type DecodedApk = {
   readonly scripts: Readonly<Partial<Record<ApkScriptName, string>>>;
   /** Size of the package file in bytes (APKINDEX `S:`). */
   readonly size: number;
+  /** SHA-256 of the package file's bytes as read (readApk only): what an SBOM names it by. */
+  readonly fileSha256?: string;
 };
 
 const CHECKSUM_KEY = 'APK-TOOLS.checksum.SHA1';
@@ -161,5 +163,8 @@ export async function readApk(path: string, options: ReadApkOptions): Promise<De
   } catch (e) {
     throw new KilnError('NOT_FOUND', `package ${path}: ${(e as Error).message}`, { cause: e });
   }
-  return decodeApk(bytes, options, path);
+  // hashed here, from the very bytes verified and installed, rather than by reading the
+  // file again later for the SBOM (another read, and not necessarily the same bytes)
+  const fileSha256 = createHash('sha256').update(bytes).digest('hex');
+  return { ...(await decodeApk(bytes, options, path)), fileSha256 };
 }

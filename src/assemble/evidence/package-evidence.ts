@@ -46,7 +46,7 @@ const BuildProvenanceSchema = z.looseObject({
 /**
  * The facts about one architecture's installed packages, from what the build already
  * holds: the solver's index entries (name, version, license, origin, dependencies,
- * checksum), the SHA-256 of each .apk file it read, the package's own SPDX documents
+ * checksum), the SHA-256 of each .apk file it read (as the reader hashed it when it has), the package's own SPDX documents
  * (`var/lib/db/sbom/*.spdx.json` among its installed files), and its upstream source from
  * the package build's provenance file beside the .apk, when the repository has one (a
  * kiln recipe build's first fetched or checked-out source; an imported Debian package's .deb).
@@ -62,7 +62,8 @@ export async function archPackageEvidence(rootfs: BuiltRootfs, options: { readon
   const packageRepositories: Record<string, string> = {};
   for (const p of resolved) {
     const file = join(p.repository.url, p.repository.arch, apkFileName(p.entry));
-    sha256.set(p.entry.name, createHash('sha256').update(await readOrThrow(file, `package ${p.entry.name}-${p.entry.version}`)).digest('hex'));
+    const read = rootfs.packageSha256?.get(p.entry.name);
+    sha256.set(p.entry.name, read ?? createHash('sha256').update(await readOrThrow(file, `package ${p.entry.name}-${p.entry.version}`)).digest('hex'));
     packageRepositories[p.entry.name] = p.repository.tag !== undefined ? `@${p.repository.tag} ${p.repository.url}` : p.repository.url;
     const source = await provenanceSource(file.replace(/\.apk$/, '.provenance.json'));
     if (source?.perPackage) ownSources.set(p.entry.name, source.source);

@@ -41,6 +41,8 @@ export type BuiltRootfs = {
   readonly resolution: ApkResolution;
   /** In install order, with the paths each owns (what lib/apk/db/installed says). */
   readonly installed: readonly InstalledPackage[];
+  /** Package name → SHA-256 of the .apk file whose bytes were verified and installed. */
+  readonly packageSha256?: ReadonlyMap<string, string>;
 };
 
 /** The world of a configuration: `contents.packages`, each with where it was written. */
@@ -77,5 +79,6 @@ export async function buildRootfs(input: BuildRootfsInput): Promise<BuiltRootfs>
   const installed = installPackages(tree, packages);
   addSystemFiles(tree, { spec: input.spec, arch: input.arch, installed, keys: input.keys, sourceDateEpoch: input.sourceDateEpoch });
   applyPathMutations(tree, input.spec.paths);
-  return { arch: input.arch, entries: tree.entries(), resolution, installed };
+  const packageSha256 = new Map(packages.flatMap((p) => (p.apk.fileSha256 !== undefined ? [[p.entry.name, p.apk.fileSha256] as const] : [])));
+  return { arch: input.arch, entries: tree.entries(), resolution, installed, packageSha256 };
 }
