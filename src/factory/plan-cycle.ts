@@ -1,5 +1,5 @@
 import { compareApkVersions, type ApkVersion } from '../apk/index.ts';
-import { isKilnError } from '../errors/index.ts';
+import { describeError } from '../errors/index.ts';
 import type { CatalogImage, CatalogLine, CatalogVariant } from './catalog-image.ts';
 import { describeInputChanges } from './describe-input-changes.ts';
 import { newestPublication, type Publication } from './history-reader.ts';
@@ -171,8 +171,7 @@ function resolveOffer(input: PlanCycleInput, image: CatalogImage, line: CatalogL
   try {
     packages = input.resolve({ image, line, variant });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { kind: 'failed', reason: isKilnError(error) ? `${error.code}: ${message}` : message, error };
+    return { kind: 'failed', reason: describeError(error), error };
   }
   const primaries = packages.filter((p) => p.name === image.primaryPackage);
   const versions = [...new Set(primaries.map((p) => p.version))].sort();

@@ -15,14 +15,14 @@ import {
   type ApkSigningKey,
   type ApkVersion,
 } from '../../apk/index.ts';
-import { KilnError, isKilnError, type KilnErrorCode } from '../../errors/index.ts';
+import { describeError, isKilnError, KilnError, type KilnErrorCode } from '../../errors/index.ts';
 import { writeFileAtomic } from '../../files/index.ts';
 import { withLock } from '../environment/index.ts';
 import type { SourceCache } from '../source/index.ts';
 import { planApkInfo, type AvailableNames } from './convert-deb.ts';
 import { debProvenance, describeDropped, encodeDebProvenance } from './deb-provenance.ts';
 import { apkArchOf, debianArchOf } from './debian-arch.ts';
-import { codeOf, messageOf, resolveImports, type DebRequest, type DebSource, type ResolvedDeb } from './resolve-imports.ts';
+import { codeOf, resolveImports, type DebRequest, type DebSource, type ResolvedDeb } from './resolve-imports.ts';
 
 /** The lock file `kiln package build` also holds while it rewrites an index. */
 const INDEX_LOCK = '.APKINDEX.lock';
@@ -114,7 +114,7 @@ async function publish(
       written.push(entry);
       results.push({ ...result, seq: r.seq });
     } catch (e) {
-      results.push({ seq: r.seq, request: r.request, name: r.converted.name, ...(r.requiredBy !== undefined ? { requiredBy: r.requiredBy } : {}), debianVersion: r.record.version, status: 'failed', reason: messageOf(e), ...codeOf(e) });
+      results.push({ seq: r.seq, request: r.request, name: r.converted.name, ...(r.requiredBy !== undefined ? { requiredBy: r.requiredBy } : {}), debianVersion: r.record.version, status: 'failed', reason: describeError(e), ...codeOf(e) });
     }
   }
   if (written.length > 0) {

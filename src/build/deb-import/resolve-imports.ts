@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ApkIndexEntry, ApkVersion } from '../../apk/index.ts';
-import { KilnError, isKilnError, type KilnErrorCode } from '../../errors/index.ts';
+import { describeError, isKilnError, KilnError, type KilnErrorCode } from '../../errors/index.ts';
 import { parseDigest } from '../../oci/index.ts';
 import type { SourceCache } from '../source/index.ts';
 import { verifyDeb, type ArchiveRecord } from './apt-archive.ts';
@@ -99,7 +99,7 @@ export async function resolveImports(opts: {
     }
     if (record === undefined) {
       for (const a of item.alternatives) seen.add(a.name);
-      unresolved.push({ seq, request, name: first.name, ...(dep ? { requiredBy: item.requiredBy } : {}), status: dep ? 'skipped' : 'failed', reason: messageOf(lastError), ...codeOf(lastError) });
+      unresolved.push({ seq, request, name: first.name, ...(dep ? { requiredBy: item.requiredBy } : {}), status: dep ? 'skipped' : 'failed', reason: describeError(lastError), ...codeOf(lastError) });
       continue;
     }
     seen.add(record.package);
@@ -126,7 +126,7 @@ export async function resolveImports(opts: {
         }
       }
     } catch (e) {
-      unresolved.push({ ...base, status: 'failed', reason: messageOf(e), ...codeOf(e) });
+      unresolved.push({ ...base, status: 'failed', reason: describeError(e), ...codeOf(e) });
     }
   }
   return { resolved, unresolved };
@@ -152,8 +152,4 @@ export async function fetchDeb(source: DebSource, record: ArchiveRecord, cache: 
 
 export function codeOf(e: unknown): { code?: KilnErrorCode } {
   return isKilnError(e) ? { code: e.code } : {};
-}
-
-export function messageOf(e: unknown): string {
-  return isKilnError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KilnError } from '../../errors/index.ts';
+import { describeError, KilnError } from '../../errors/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { debSrcEntries } from './debian-source-entries.ts';
 import type { SourceCache } from './source-cache.ts';
@@ -87,8 +87,7 @@ export async function seedFromDebianArchive(options: SeedFromDebianOptions): Pro
     try {
       results.push(await seedOne(request, options.cache, dir, apt, log));
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      results.push({ package: request.package, status: 'failed', reason: e instanceof KilnError ? `${e.code}: ${message}` : message });
+      results.push({ package: request.package, status: 'failed', reason: describeError(e) });
     }
   }
   return results;

@@ -3,7 +3,7 @@ import { AptArchive, debianArchOf, debianToApkVersion, importDebs, parseDebReque
 import type { LoadedSigningKey } from '../../build/index.ts';
 import type { PackageStageResult } from './package-stage-result.ts';
 import type { IndexRead } from './read-repository-index.ts';
-import { reasonOf } from './reason-of.ts';
+import { describeError } from '../../errors/index.ts';
 
 /**
  * `packages.import-deb`: each Debian package (and, as with `--with-deps`, what it
@@ -54,7 +54,7 @@ export async function importRuntime(options: {
       log: (l) => options.log(`package: ${l}`),
     });
   } catch (e) {
-    for (const m of missing) out.push({ kind: 'import-deb', name: m.text, status: 'failed', reason: reasonOf(e) });
+    for (const m of missing) out.push({ kind: 'import-deb', name: m.text, status: 'failed', reason: describeError(e) });
     return out;
   }
   for (const m of missing) out.push(resultOf(m.text, m.request.name, results));

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { indexPathFor, readApkIndex, type ApkIndexEntry } from '../../apk/index.ts';
 import { keyringFor, type LoadedSigningKey } from '../../build/index.ts';
-import { reasonOf } from './reason-of.ts';
+import { describeError } from '../../errors/index.ts';
 
 /** The repository's entries, or why they cannot be read (then every item fails with it). */
 export type IndexRead = { readonly entries: readonly ApkIndexEntry[]; readonly error?: string };
@@ -13,6 +13,6 @@ export async function readRepositoryIndex(dir: string, arch: string, key: Loaded
   try {
     return { entries: (await readApkIndex(path, { keys: keyringFor(key) })).entries };
   } catch (e) {
-    return { entries: [], error: `${reasonOf(e)} (the repository ${dir} must be signed by ${key.keyName}, the key in keys.apk or the state's)` };
+    return { entries: [], error: `${describeError(e)} (the repository ${dir} must be signed by ${key.keyName}, the key in keys.apk or the state's)` };
   }
 }

@@ -6,7 +6,7 @@ import type { KilnConfig, PackagesConfig } from '../kiln-config.ts';
 import { importRuntime } from './import-runtime.ts';
 import type { PackageStageResult, PackageStageRun } from './package-stage-result.ts';
 import { readRepositoryIndex } from './read-repository-index.ts';
-import { reasonOf } from './reason-of.ts';
+import { describeError } from '../../errors/index.ts';
 import { resolvePackageRepository } from './resolve-package-repository.ts';
 import { listRecipeFiles, recipeTarget, type RecipeTarget } from './recipe-targets.ts';
 import { seedMissingSources } from './seed-missing-sources.ts';
@@ -57,7 +57,7 @@ export async function runPackageStage(options: PackageStageOptions): Promise<Pac
     try {
       targets.push(await recipeTarget(file, arch));
     } catch (e) {
-      report({ kind: 'recipe', name: shown(file), file, status: 'failed', reason: reasonOf(e) });
+      report({ kind: 'recipe', name: shown(file), file, status: 'failed', reason: describeError(e) });
     }
   }
   let index = await readRepositoryIndex(dir, arch, key);
@@ -89,7 +89,7 @@ export async function runPackageStage(options: PackageStageOptions): Promise<Pac
       const names = built.packages.map((p) => `${p.name}-${p.version}`);
       report({ kind: 'recipe', name: t.name, file: t.file, version: t.fullVersion, status: 'built', reason: `built from source: ${names.join(', ')} (log ${built.logPath})`, packages: names });
     } catch (e) {
-      report({ kind: 'recipe', name: t.name, file: t.file, version: t.fullVersion, status: 'failed', reason: reasonOf(e) });
+      report({ kind: 'recipe', name: t.name, file: t.file, version: t.fullVersion, status: 'failed', reason: describeError(e) });
     }
   }
 

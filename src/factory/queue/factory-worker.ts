@@ -1,5 +1,5 @@
 import type { Job } from 'pg-boss';
-import { isInputError, isKilnError } from '../../errors/index.ts';
+import { describeError, isInputError, isKilnError } from '../../errors/index.ts';
 import type { KilnDatabase } from '../../store/index.ts';
 import type { KilnConfig } from '../kiln-config.ts';
 import { runFactory, type CycleRunResult } from '../run/index.ts';
@@ -94,8 +94,7 @@ async function runImageJob(options: FactoryWorkerOptions, job: Job<unknown>): Pr
       packageStage: 'reuse',
     });
   } catch (error) {
-    const message = isKilnError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-    options.log(JSON.stringify({ event: 'job-failed', queue: IMAGE_QUEUE, job: job.id, cycle: data.cycleId, image: data.image, error: message }));
+    options.log(JSON.stringify({ event: 'job-failed', queue: IMAGE_QUEUE, job: job.id, cycle: data.cycleId, image: data.image, error: describeError(error) }));
     // bad input (the image left the catalog, a broken config) will not get better by retrying
     if (isKilnError(error) && isInputError(error.code)) return;
     throw error;

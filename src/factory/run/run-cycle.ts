@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ImageSigningKey } from '../../attest/index.ts';
-import { isKilnError } from '../../errors/index.ts';
+import { describeError } from '../../errors/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { recordCycleResult, type Schema, type Variant } from '../../store/index.ts';
 import type { CatalogImage } from '../catalog-image.ts';
@@ -160,7 +160,6 @@ async function runItem(
       warnings: [...repos.warnings, ...done.warnings],
     };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { image: item.label, status: 'failed', reason: isKilnError(error) ? `${error.code}: ${message}` : message, ...where };
+    return { image: item.label, status: 'failed', reason: describeError(error), ...where };
   }
 }
