@@ -3,9 +3,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { z } from 'zod';
 import { KilnError } from '../../errors/index.ts';
-import { resolveDebianArchive } from '../environment/index.ts';
+import { aptChildEnv, aptOption as o, privateAptOptions, resolveDebianArchive, runApt } from '../environment/index.ts';
 import { parseDeb822Paragraph } from './deb-control.ts';
-import { runApt } from './run-apt.ts';
 
 /** A binary package's record in the archive's (signature-verified) Packages index. */
 export type ArchiveRecord = {
@@ -173,23 +172,11 @@ export class AptArchive {
   }
 
   #aptOptions(): string[] {
-    const o = (k: string, v: string): string[] => ['-o', `${k}=${v}`];
-    return [
-      '-q',
-      ...o('Dir::State::Lists', join(this.dir, 'lists')),
-      ...o('Dir::State::status', join(this.dir, 'status')),
-      ...o('Dir::Cache', join(this.dir, 'cache')),
+    return privateAptOptions(this.dir, [
       ...o('APT::Architecture', this.arch),
       ...o('APT::Architectures::', this.arch),
-      ...o('Acquire::Languages', 'none'),
-      // whatever the host allows, kiln takes nothing apt could not authenticate
-      ...o('Acquire::AllowInsecureRepositories', 'false'),
-      ...o('Acquire::AllowDowngradeToInsecureRepositories', 'false'),
-      ...o('APT::Get::AllowUnauthenticated', 'false'),
-      // the lock files live in the private directory; one import at a time is the caller's job
-      ...o('Debug::NoLocking', '1'),
       ...(this.#sourcesOverride ? [...o('Dir::Etc::sourcelist', join(this.dir, 'sources.list')), ...o('Dir::Etc::sourceparts', join(this.dir, 'sources.list.d'))] : []),
-    ];
+    ]);
   }
 
   #sourcesOverride = false;
@@ -206,13 +193,7 @@ export class AptArchive {
   }
 
   #env(): Record<string, string> {
-    const env = this.#opts.env ?? process.env;
-    const out: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
-    for (const name of ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']) {
-      const v = env[name];
-      if (v !== undefined && v !== '') out[name] = v;
-    }
-    return out;
+    return aptChildEnv(this.#opts.env ?? process.env);
   }
 }
 

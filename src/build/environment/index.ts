@@ -18,3 +18,4 @@ export { debianProvider, normaliseDebianPackages } from './debian-provider.ts';
 export { resolveDebianArchive, type DebianArchive, type ResolveDebianArchiveOptions } from './debian-archive.ts';
 export { readAptSources, type AptSource } from './apt-sources.ts';
 export { withLock, type LockOptions } from './dir-lock.ts';
+export { runApt, privateAptOptions, aptOption, aptChildEnv, type AptRun } from './run-apt.ts';

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, KilnError } from '../../errors/index.ts';
 import type { Digest } from '../../oci/index.ts';
+import { aptChildEnv, aptOption, privateAptOptions, runApt, type AptRun } from '../environment/index.ts';
 import { debSrcEntries } from './debian-source-entries.ts';
 import type { SourceCache } from './source-cache.ts';
 
@@ -147,50 +147,16 @@ async function hasSourcesIndex(lists: string): Promise<boolean> {
   return (await readdir(lists).catch(() => [] as string[])).some((n) => /_Sources(\.|$)/.test(n));
 }
 
-type AptRun = { readonly code: number | null; readonly stdout: string; readonly output: string };
 type AptRunner = (args: readonly string[], cwd: string) => Promise<AptRun>;
 
 /** apt-get against the private directory: only the derived deb-src entries, nothing apt could not authenticate. */
 function aptRunner(dir: string, env: Readonly<Record<string, string | undefined>>): AptRunner {
-  const o = (k: string, v: string): string[] => ['-o', `${k}=${v}`];
-  const options = [
-    '-q',
-    ...o('Dir::Etc::SourceList', '/dev/null'),
-    ...o('Dir::Etc::SourceParts', join(dir, 'sources.list.d')),
-    ...o('Dir::State::Lists', join(dir, 'lists')),
-    ...o('Dir::State::status', join(dir, 'status')),
-    ...o('Dir::Cache', join(dir, 'cache')),
-    ...o('Acquire::Languages', 'none'),
-    ...o('Acquire::AllowInsecureRepositories', 'false'),
-    ...o('Acquire::AllowDowngradeToInsecureRepositories', 'false'),
-    ...o('APT::Get::AllowUnauthenticated', 'false'),
-    ...o('Debug::NoLocking', '1'),
+  const options = privateAptOptions(dir, [
+    ...aptOption('Dir::Etc::SourceList', '/dev/null'),
+    ...aptOption('Dir::Etc::SourceParts', join(dir, 'sources.list.d')),
     // as root, apt hands downloads to _apt, who cannot write kiln's private directory
-    ...(process.getuid?.() === 0 ? o('APT::Sandbox::User', 'root') : []),
-  ];
-  const childEnv: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
-  for (const name of ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']) {
-    const v = env[name];
-    if (v !== undefined && v !== '') childEnv[name] = v;
-  }
-  return (args, cwd) =>
-    new Promise((resolve, reject) => {
-      const child = spawn('apt-get', [...options, ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
-      let stdout = '';
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (s: string) => {
-        stdout += s;
-        output = (output + s).slice(-65536);
-      });
-      child.stderr.setEncoding('utf8').on('data', (s: string) => (output = (output + s).slice(-65536)));
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new KilnError('SOURCE_FETCH_FAILED', `cannot run apt-get: ${e.message}`, { cause: e }));
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, output });
-      });
-    });
+    ...(process.getuid?.() === 0 ? aptOption('APT::Sandbox::User', 'root') : []),
+  ]);
+  const childEnv = aptChildEnv(env);
+  return (args, cwd) => runApt('apt-get', [...options, ...args], { env: childEnv, cwd, timeoutMs: 20 * 60_000, failCode: 'SOURCE_FETCH_FAILED' });
 }
