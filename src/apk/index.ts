@@ -62,6 +62,6 @@ export {
 } from './apkindex.ts';
 export { type SolveOptions, solveApkWorld } from './solver.ts';
 export { type ApkWorldEntry } from './solver-world.ts';
-export { type SolverRepository } from './solver-universe.ts';
+export { type SolverRepository, repositoryLabel } from './solver-universe.ts';
 export { type ApkResolution, type ApkResolvedPackage, type ApkSelectionReason } from './solver-result.ts';
 export { type ApkLockEntry, resolveLocked, lockEntriesOf } from './solver-lock.ts';

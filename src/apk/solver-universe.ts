@@ -70,7 +70,8 @@ export function tagAllowed(c: Candidate, r: Requirement): boolean {
   return tag === undefined || r.allowedTags.includes(tag);
 }
 
-export function repositoryLabel(r: SolverRepository): string {
+/** A repository as an `/etc/apk/repositories` line names it: `DIR`, or `@tag DIR` for a tagged one. */
+export function repositoryLabel(r: { readonly url: string; readonly tag?: string | undefined }): string {
   return r.tag !== undefined ? `@${r.tag} ${r.url}` : r.url;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { apkFileName, indexPathFor, type ApkIndexEntry } from '../../apk/index.ts';
+import { apkFileName, indexPathFor, repositoryLabel, type ApkIndexEntry } from '../../apk/index.ts';
 import { packageFactsOf, type PackageFacts, type PackageSource } from '../../attest/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import type { Digest } from '../../oci/index.ts';
@@ -64,7 +64,7 @@ export async function archPackageEvidence(rootfs: BuiltRootfs, options: { readon
     const file = join(p.repository.url, p.repository.arch, apkFileName(p.entry));
     const read = rootfs.packageSha256?.get(p.entry.name);
     sha256.set(p.entry.name, read ?? createHash('sha256').update(await readOrThrow(file, `package ${p.entry.name}-${p.entry.version}`)).digest('hex'));
-    packageRepositories[p.entry.name] = p.repository.tag !== undefined ? `@${p.repository.tag} ${p.repository.url}` : p.repository.url;
+    packageRepositories[p.entry.name] = repositoryLabel(p.repository);
     const source = await provenanceSource(file.replace(/\.apk$/, '.provenance.json'));
     if (source?.perPackage) ownSources.set(p.entry.name, source.source);
     else if (source !== undefined && !sources.has(p.entry.origin ?? p.entry.name)) sources.set(p.entry.origin ?? p.entry.name, source.source);

@@ -1,4 +1,4 @@
-import { formatApkConstraint, type ApkKeyring } from '../../apk/index.ts';
+import { formatApkConstraint, repositoryLabel, type ApkKeyring } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import { comparePaths, type FsEntry } from '../fs-entry.ts';
 import { rfc3339 } from '../build-image-config.ts';
@@ -47,7 +47,7 @@ export function addSystemFiles(tree: RootfsTree, input: SystemFilesInput): void 
   const world = [...new Set(spec.contents.packages.map((p) => formatApkConstraint(p.constraint)))].sort(comparePaths);
   put(tree, 'etc/apk/world', world.length > 0 ? `${world.join('\n')}\n` : '');
   // what the image itself would use at run time; build-only repositories stay out, as in apko
-  const repos = [...spec.contents.repositories, ...spec.contents.runtimeRepositories].map((r) => (r.tag !== undefined ? `@${r.tag} ${r.url}` : r.url));
+  const repos = [...spec.contents.repositories, ...spec.contents.runtimeRepositories].map((r) => repositoryLabel(r));
   put(tree, 'etc/apk/repositories', repos.length > 0 ? `${repos.join('\n')}\n` : '');
   put(tree, 'etc/apk/arch', `${input.arch}\n`);
   for (const name of [...input.keys.keys()].sort(comparePaths)) {

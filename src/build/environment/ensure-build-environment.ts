@@ -1,8 +1,8 @@
-import type { ApkKeyring, SolverRepository } from '../../apk/index.ts';
+import { repositoryLabel, type ApkKeyring, type SolverRepository } from '../../apk/index.ts';
 import { ensureEnvironment, type BuildEnvironment } from './ensure-environment.ts';
 import type { EnvironmentProvider } from './environment-provider.ts';
 import { pinnedPackages, kilnProvider } from './kiln-provider.ts';
-import { prepareKilnPackages, repositoryLabel, splitEnvironmentRequests, type RequestSplit } from './kiln-packages.ts';
+import { prepareKilnPackages, splitEnvironmentRequests, type RequestSplit } from './kiln-packages.ts';
 
 export type BuildEnvironmentRequest = {
   /** e.g. `<state>/environments` */
@@ -49,7 +49,7 @@ export async function ensureBuildEnvironment(req: BuildEnvironmentRequest): Prom
   const base = rest.length > 0 ? await ensureEnvironment({ ...common, provider: req.provider, packages: req.packagesFor(split.other) }) : undefined;
   const env = await ensureEnvironment({ ...common, provider: kilnProvider(set, base, req.arch), packages: pinnedPackages(set) });
   // the cached record may have been made from another copy of the same packages: name this build's
-  const from = new Map(set.resolved.map((p) => [p.entry.name, repositoryLabel(p)]));
+  const from = new Map(set.resolved.map((p) => [p.entry.name, repositoryLabel(p.repository)]));
   const installed = env.installed.map((p) => {
     const repository = p.origin === 'kiln' ? from.get(p.name) : undefined;
     return repository !== undefined ? { ...p, repository } : p;

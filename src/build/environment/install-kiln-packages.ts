@@ -6,7 +6,6 @@ import { resolveParentInRoot } from '../../files/index.ts';
 import type { OverwrittenPath } from './environment-provider.ts';
 import type { KilnPackageSet } from './kiln-packages.ts';
 
-
 /**
  * What a root with no Debian base needs besides its packages: mount points for the
  * sandbox's /proc, /dev, /tmp and /home (the root is mounted read-only, so bwrap cannot

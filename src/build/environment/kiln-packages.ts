@@ -79,8 +79,3 @@ export async function prepareKilnPackages(
   for (const p of installed) owned.set(p.entry.name, new Set(p.paths.filter((x) => x.kind === 'file').map((x) => x.path)));
   return { resolved, packages, owned };
 }
-
-/** How the record names a package's repository: its directory, `@tag DIR` for a tagged one. */
-export function repositoryLabel(p: ApkResolvedPackage): string {
-  return p.repository.tag !== undefined ? `@${p.repository.tag} ${p.repository.url}` : p.repository.url;
-}

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { KilnError } from '../../errors/index.ts';
 import type { BuildEnvironment } from './ensure-environment.ts';
 import type { EnvironmentProvider, InstalledPackage } from './environment-provider.ts';
+import { runHostCommand } from './host-command.ts';
 import { installKilnPackages } from './install-kiln-packages.ts';
 import type { KilnPackageSet } from './kiln-packages.ts';
 
@@ -62,12 +62,10 @@ export function pinnedPackages(set: KilnPackageSet): string[] {
 }
 
 /** `cp -a -l`: a copy of the directory tree whose files are hard links to the originals. */
-function copyTree(from: string, to: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('cp', ['-a', '-l', '--', from, to], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    child.on('error', (e) => reject(new KilnError('ENVIRONMENT_FAILED', `copying the base environment ${from}: ${e.message}`, { cause: e })));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new KilnError('ENVIRONMENT_FAILED', `copying the base environment ${from} to ${to}: cp exited ${code}: ${err.trim().slice(0, 500)}`))));
-  });
+async function copyTree(from: string, to: string): Promise<void> {
+  const errors: string[] = [];
+  const run = await runHostCommand('cp', ['-a', '-l', '--', from, to], { env: { PATH: '/usr/bin:/bin' }, timeoutMs: 30 * 60_000, log: (l) => errors.push(l) });
+  if (run.code !== 0) {
+    throw new KilnError('ENVIRONMENT_FAILED', `copying the base environment ${from} to ${to}: cp exited ${String(run.code ?? run.signal)}: ${errors.join('\n').trim().slice(0, 500)}`);
+  }
 }

@@ -11,9 +11,8 @@ export type RecipeTarget = {
   readonly name: string;
   /** `2.10-r0`: version and epoch, as the APK carries it. */
   readonly fullVersion: string;
-  readonly upstreamVersion: string;
   /** The sha256 pins of each `uses: fetch` (a fetch pinned by sha512 alone has none). */
-  readonly fetches: readonly { readonly uri: string; readonly sha256: readonly Digest[] }[];
+  readonly fetches: readonly { readonly sha256: readonly Digest[] }[];
 };
 
 /** `*.yaml` / `*.yml` directly in `dir`, sorted: one recipe each (subdirectories hold pipelines, keys, patches). */
@@ -39,7 +38,7 @@ export async function recipeTarget(file: string, arch: string): Promise<RecipeTa
   const fetches = plan.mainSteps.flatMap((s) => {
     if (s.kind !== 'source' || s.uses !== 'fetch') return [];
     const hex = s.with['expected-sha256'];
-    return [{ uri: s.with['uri'] ?? '', sha256: hex !== undefined && /^[0-9a-f]{64}$/.test(hex) ? [`sha256:${hex}` as Digest] : [] }];
+    return [{ sha256: hex !== undefined && /^[0-9a-f]{64}$/.test(hex) ? [`sha256:${hex}` as Digest] : [] }];
   });
-  return { file, name: main.name, fullVersion: main.fullVersion, upstreamVersion: main.version, fetches };
+  return { file, name: main.name, fullVersion: main.fullVersion, fetches };
 }
