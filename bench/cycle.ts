@@ -18,7 +18,7 @@ import { KILN_VERSION } from '../src/build/index.ts';
 import { digestOf } from '../src/oci/index.ts';
 import { startRegistry } from '../src/registry/index.ts';
 import { defaultDatabaseUrl, openDatabase, recordPublication, type Variant } from '../src/store/index.ts';
-import { openJobQueue, queuedCycleControl, startFactoryWorker } from '../src/factory/queue/index.ts';
+import { openFactoryNode } from '../src/factory/queue/index.ts';
 import { loadCatalog, loadKilnConfig, planCycle, planTags, type CatalogImage, type KilnConfig, type Publication } from '../src/factory/index.ts';
 import {
   FACTORY_SOURCE_DATE_EPOCH,
@@ -339,18 +339,16 @@ function summary(run: FactoryRun): string {
 async function queuedSkipCycle(config: KilnConfig, now: string): Promise<number> {
   const database = await openDatabase({ url: defaultDatabaseUrl(config.stateDir) });
   try {
-    const queue = await openJobQueue({ database, pollingIntervalSeconds: 0.5 });
-    const worker = await startFactoryWorker({ queue, config, database, clock: () => new Date(now), log: () => undefined, env: {} });
+    const node = await openFactoryNode({ config, database, clock: () => new Date(now), log: () => undefined, env: {}, pollingIntervalSeconds: 0.5 });
+    await node.work();
     try {
-      const cycles = queuedCycleControl(queue);
       return await timed(async () => {
-        const id = await cycles.trigger({ now, trigger: { kind: 'schedule' } });
-        const state = await cycles.waitFor(id, { pollMs: 50 });
+        const id = await node.cycles.trigger({ now, trigger: { kind: 'schedule' } });
+        const state = await node.cycles.waitFor(id, { pollMs: 50 });
         if (state.status !== 'done') throw new Error(`bench: the queued cycle ended ${state.status}: ${state.error ?? ''}`);
       });
     } finally {
-      await worker.stop();
-      await queue.stop();
+      await node.stop();
     }
   } finally {
     await database.close();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { KilnError } from '../errors/index.ts';
 import { loadKilnConfig, type KilnConfig } from '../factory/index.ts';
-import { openJobQueue, queuedCycleControl, startDailyTrigger, startFactoryWorker } from '../factory/queue/index.ts';
+import { openFactoryNode } from '../factory/queue/index.ts';
 import { describeLocation, openDatabase, parseDatabaseUrl } from '../store/index.ts';
 import { action } from './run-action.ts';
 
@@ -54,18 +54,15 @@ async function runWorker(flags: WorkerFlags): Promise<void> {
   const database = await openDatabase({ url, owner: 'kiln worker' });
   const log = (line: string) => void process.stdout.write(`${line}\n`);
   try {
-    const queue = await openJobQueue({ database, onError: (e) => log(JSON.stringify({ event: 'queue-error', error: e.message })) });
-    const worker = await startFactoryWorker({ queue, config, database, clock: () => new Date(), log, concurrency });
-    const daily = startDailyTrigger({ cycles: queuedCycleControl(queue), schedules: config.schedules, clock: () => new Date(), log });
+    const node = await openFactoryNode({ config, database, clock: () => new Date(), log, concurrency });
+    await node.work();
     process.stdout.write(`kiln worker: taking jobs from ${describeLocation(database.location)} (pid ${process.pid}); Ctrl-C to stop\n`);
     const signal = await new Promise<string>((done) => {
       process.once('SIGINT', () => done('SIGINT'));
       process.once('SIGTERM', () => done('SIGTERM'));
     });
     process.stdout.write(`kiln worker: ${signal}, stopping (a running job finishes first, or goes back to the queue)\n`);
-    daily.stop();
-    await worker.stop();
-    await queue.stop();
+    await node.stop();
   } finally {
     await database.close();
   }

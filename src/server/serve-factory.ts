@@ -1,19 +1,7 @@
-import type { KilnConfig } from '../factory/index.ts';
-import { openJobQueue, queuedCycleControl, reclaimInterruptedJobs, startDailyTrigger, startFactoryWorker, type CycleControl, type DailyTrigger, type FactoryWorker, type JobQueue } from '../factory/queue/index.ts';
+import { openFactoryNode, type CycleControl, type FactoryNodeOptions } from '../factory/queue/index.ts';
 import { cycleResults, tagsOf, type KilnDatabase } from '../store/index.ts';
 
-export type ServeFactoryOptions = {
-  readonly config: KilnConfig;
-  /** kiln serve's own database: the job queue and the cycles run on it, never opening a second PGlite. */
-  readonly database: KilnDatabase;
-  readonly clock: () => Date;
-  readonly log: (line: string) => void;
-  readonly env?: NodeJS.ProcessEnv;
-  /** Image jobs this process runs at once (default 1). */
-  readonly concurrency?: number;
-  /** Seconds between the queue's polls (default 2). */
-  readonly pollingIntervalSeconds?: number;
-};
+export type ServeFactoryOptions = FactoryNodeOptions;
 
 export type ServeFactory = {
   /** For the API (`/api/v1/cycles`), before the server listens. */
@@ -28,43 +16,19 @@ export type ServeFactory = {
   stop(options?: { readonly timeoutMs?: number }): Promise<void>;
 };
 
-/** The factory inside `kiln serve`: a worker on the job queue, the daily trigger, and cycles on request. */
+/** The factory inside `kiln serve`: its node on the job queue, plus the first start's cycle. */
 export async function createServeFactory(options: ServeFactoryOptions): Promise<ServeFactory> {
-  const queue: JobQueue = await openJobQueue({
-    database: options.database,
-    ...(options.pollingIntervalSeconds !== undefined && { pollingIntervalSeconds: options.pollingIntervalSeconds }),
-    onError: (e) => options.log(JSON.stringify({ event: 'queue-error', error: e.message })),
-  });
-  const cycles = queuedCycleControl(queue);
-  let worker: FactoryWorker | undefined;
-  let daily: DailyTrigger | undefined;
+  const node = await openFactoryNode(options);
   return {
-    cycles,
+    cycles: node.cycles,
     attach: async (registryHost) => {
-      for (const job of await reclaimInterruptedJobs(queue, options.database)) {
-        options.log(JSON.stringify({ event: 'job-reclaimed', queue: job.queue, job: job.id, reason: 'interrupted by the previous stop' }));
-      }
-      worker = await startFactoryWorker({
-        queue,
-        config: options.config,
-        database: options.database,
-        registryHost,
-        clock: options.clock,
-        log: options.log,
-        ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
-        ...(options.env !== undefined && { env: options.env }),
-      });
-      daily = startDailyTrigger({ cycles, schedules: options.config.schedules, clock: options.clock, log: options.log });
+      await node.work(registryHost);
       // first start: nothing published yet, so build the catalog now rather than at the daily time
       const published = await options.database.db.selectFrom('publications').select('id').limit(1).execute();
       if (published.length > 0) return undefined;
-      return cycles.trigger({ trigger: { kind: 'schedule' } });
+      return node.cycles.trigger({ trigger: { kind: 'schedule' } });
     },
-    stop: async (o = {}) => {
-      daily?.stop();
-      await worker?.stop(o);
-      await queue.stop({ graceful: true, timeoutMs: o.timeoutMs ?? 30_000 });
-    },
+    stop: (o) => node.stop(o),
   };
 }
 

@@ -11,3 +11,4 @@ export { startDailyTrigger, dailyCycleId, type DailyTrigger, type DailyTriggerOp
 export { CYCLE_QUEUE, IMAGE_QUEUE, TriggerSchema, ADVISORY_ID, type CycleJobData, type ImageJobData } from './job-data.ts';
 export { stableJobId } from './stable-job-id.ts';
 export { reclaimInterruptedJobs } from './reclaim-interrupted-jobs.ts';
+export { openFactoryNode, type FactoryNode, type FactoryNodeOptions } from './factory-node.ts';
