@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startRegistry, type RunningRegistry } from '../registry/index.ts';
 import { defaultDatabaseUrl, openDatabase } from '../store/index.ts';
-import { startProxy, type RunningProxy } from '../testing/index.ts';
+import { startPublicationHoldingProxy, type PublicationHoldingProxy } from '../testing/index.ts';
 import { createTestFactory, type TestFactory } from '../factory/run/test-factory.ts';
 
 // kiln serve on its embedded database, killed in the middle of a publication and started
@@ -14,21 +14,13 @@ import { createTestFactory, type TestFactory } from '../factory/run/test-factory
 const MAIN = join(import.meta.dirname, 'main.ts');
 let factory: TestFactory;
 let registry: RunningRegistry;
-let proxy: RunningProxy;
+let proxy: PublicationHoldingProxy;
 let storage: string;
-let hold: (() => void) | undefined;
 
 before(async () => {
   storage = await mkdtemp(join(tmpdir(), 'kiln-serve-restart-'));
   registry = await startRegistry({ storageDir: storage, host: '127.0.0.1', port: 0 });
-  proxy = await startProxy({
-    target: `http://${registry.host}`,
-    intercept: (req) => {
-      if (hold === undefined || req.method !== 'PUT' || !/\/manifests\//.test(req.url ?? '')) return false;
-      hold();
-      return true; // never answered
-    },
-  });
+  proxy = await startPublicationHoldingProxy(`http://${registry.host}`);
   factory = await createTestFactory();
   await writeFile(factory.configFile, `state: state\ncatalog: catalog\npublish:\n  registry:\n    prefix: ${proxy.host}/restart\n`);
 });
@@ -48,14 +40,12 @@ function serve(): { child: ChildProcess; out: () => string; exited: Promise<numb
 }
 
 test('kiln serve killed mid-publication: the next start reclaims the job at once and the publication completes', { timeout: 180_000 }, async () => {
-  let held!: () => void;
-  const heldPut = new Promise<void>((r) => (held = r));
-  hold = () => held();
+  const held = proxy.holdManifests();
   const first = serve();
-  await heldPut;
+  await held;
   first.child.kill('SIGKILL');
   await first.exited;
-  hold = undefined;
+  proxy.release();
   // the blobs went up, the manifest never arrived: the repository has no tag
   const before = (await (await fetch(`http://${registry.host}/v2/restart/app/tags/list`)).json()) as { tags: string[] };
   assert.deepEqual(before.tags, [], 'no tag while the publication was incomplete');

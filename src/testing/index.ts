@@ -1,6 +1,7 @@
 export { freePort } from './free-port.ts';
 export { startDockerRegistry, DOCKER_REGISTRY_BIN, type RunningRegistry, type DockerRegistryOptions } from './docker-registry.ts';
 export { startProxy, type ProxyOptions, type RunningProxy } from './proxy.ts';
+export { startPublicationHoldingProxy, type PublicationHoldingProxy } from './publication-holding-proxy.ts';
 export { startTokenServer, type TokenServer, type TokenServerOptions } from './token-server.ts';
 export {
   type TestBlob,

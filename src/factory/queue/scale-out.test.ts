@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { startRegistry, type RunningRegistry } from '../../registry/index.ts';
 import { openDatabase, type KilnDatabase } from '../../store/index.ts';
 import { createTestDatabase, testPostgresProblem, type TestDatabase } from '../../store/postgres-test-database.ts';
-import { startProxy, type RunningProxy } from '../../testing/index.ts';
+import { startPublicationHoldingProxy, type PublicationHoldingProxy } from '../../testing/index.ts';
 import { createTestFactory, type TestFactory } from '../run/test-factory.ts';
 import { CYCLE_QUEUE, IMAGE_QUEUE, openJobQueue, queuedCycleControl, startDailyTrigger, type JobQueue } from './index.ts';
 
@@ -20,25 +20,17 @@ const problem = skip === undefined ? await testPostgresProblem() : undefined;
 let pgdb: TestDatabase;
 let factory: TestFactory;
 let registry: RunningRegistry;
-let proxy: RunningProxy;
+let proxy: PublicationHoldingProxy;
 let database: KilnDatabase;
 let queue: JobQueue;
-/** While set, a manifest PUT through the proxy is held unanswered and this is called. */
-let holdManifestPut: (() => void) | undefined;
 
 before(async () => {
   if (skip !== undefined) return;
   if (problem !== undefined) throw problem;
   pgdb = await createTestDatabase();
   registry = await startRegistry({ storageDir: join(await tmp(), 'registry'), host: '127.0.0.1', port: 0 });
-  proxy = await startProxy({
-    target: `http://${registry.host}`,
-    intercept: (req) => {
-      if (holdManifestPut === undefined || req.method !== 'PUT' || !/\/manifests\//.test(req.url ?? '')) return false;
-      holdManifestPut();
-      return true; // never answered: the worker is killed mid-publication
-    },
-  });
+  // the worker is killed while the proxy holds its manifest PUT: mid-publication
+  proxy = await startPublicationHoldingProxy(`http://${registry.host}`);
   factory = await createTestFactory({ database: pgdb.url });
   // four images from one repository, so four image jobs per cycle
   const config = await readFile(join(factory.dir, 'catalog', 'app.yaml'), 'utf8');
@@ -86,16 +78,14 @@ test('scale-out: two kiln workers share a cycle, each image job runs once, a kil
   const mark = (what: string) => console.log(`# ${what} at ${Date.now() - t0} ms`);
 
   // 1. one worker alone takes the first image job and is killed in the middle of publishing it
-  let held!: () => void;
-  const heldPut = new Promise<void>((r) => (held = r));
-  holdManifestPut = () => held();
+  const held = proxy.holdManifests();
   const doomed = kiln(['worker', '--config', factory.configFile]);
   const first = await cycles.trigger({ images: ['app'], now: '2026-03-01T02:00:00Z' });
-  await heldPut;
+  await held;
   mark('manifest PUT held');
   doomed.child.kill('SIGKILL');
   await doomed.exited;
-  holdManifestPut = undefined;
+  proxy.release();
   const [stranded] = await queue.boss.findJobs(IMAGE_QUEUE, { data: { cycleId: first } });
   assert.equal(stranded?.state, 'active', 'the killed worker’s job is still active');
   assert.equal((await publicationsPerImage()).size, 0, 'nothing recorded for the interrupted publication');
