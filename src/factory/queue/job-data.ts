@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KilnError } from '../../errors/index.ts';
+import { describeZodIssues, KilnError } from '../../errors/index.ts';
 import type { Trigger } from '../trigger.ts';
 
 /** The queue of whole cycles: plan the catalog, then one image job per image. */
@@ -49,6 +49,5 @@ export type ImageJobData = z.infer<typeof ImageJobData>;
 export function parseJobData<T>(schema: z.ZodType<T>, queue: string, id: string, data: unknown): T {
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ');
-  throw new KilnError('INPUT_INVALID', `job ${id} in ${queue}: unexpected payload (${issues})`);
+  throw new KilnError('INPUT_INVALID', `job ${id} in ${queue}: unexpected payload (${describeZodIssues(parsed.error)})`);
 }

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { KilnError } from '../../errors/index.ts';
+import { describeZodIssues, KilnError } from '../../errors/index.ts';
 import { parseInstant } from '../../factory/index.ts';
 import { cycleResults, type KilnDatabase } from '../../store/index.ts';
 import { TriggerSchema, type CycleControl } from '../../factory/queue/index.ts';
@@ -35,7 +35,7 @@ export function addCycleRoutes(app: Hono, store: KilnDatabase, cycles: CycleCont
     }
     const parsed = TriggerBody.safeParse(json);
     if (!parsed.success) {
-      throw new KilnError('INPUT_INVALID', `POST /api/v1/cycles: expected ${EXPECTED}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+      throw new KilnError('INPUT_INVALID', `POST /api/v1/cycles: expected ${EXPECTED}: ${describeZodIssues(parsed.error)}`);
     }
     const { images, now, trigger } = parsed.data;
     if (now !== undefined) parseInstant(now, 'now');
