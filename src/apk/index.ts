@@ -41,6 +41,8 @@ export {
   DEFAULT_SIGNATURE_TYPES,
 } from './write-apk.ts';
 export { type ReadApkOptions, type DecodedApk, decodeApk, readApk, checkedSha1Of } from './read-apk.ts';
+export { type ApkReaderPoolOptions, type ApkRead, ApkReaderPool, readApkInWorker, readApkInWorkerThen, warmApkReaders } from './apk-reader-pool.ts';
+export type { AfterRead, AfterReadResult, AfterReadStep } from './apk-after-read.ts';
 export { type ExtractOptions, extractApkFiles } from './extract-apk.ts';
 export { type TarEntry, type TarEntryType, type RawTarEntry, readTarEntries } from './tar.ts';
 export {

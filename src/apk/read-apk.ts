@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../errors/index.ts';
 import { assertEntryPath, parentDirectories, SCRIPT_NAMES, symlinkEscapesRoot, type ApkFile, type ApkScriptName } from './apk-file.ts';
-import { inflateMemberAt, inflateSingleMemberAsync } from './gzip.ts';
+import { inflateMemberAt, inflateSingleMember, inflateSingleMemberAsync, type GzipMember } from './gzip.ts';
 import { decodePkgInfo, type PkgInfo } from './package-info.ts';
 import { isSignatureEntryName, verifySignatureEntries, type ApkKeyring } from './signing.ts';
 import { readTar, type TarEntry } from './tar.ts';
@@ -32,7 +33,7 @@ export type DecodedApk = {
 const CHECKSUM_KEY = 'APK-TOOLS.checksum.SHA1';
 
 /** Each file readApk returned → the SHA-1 of its content, checked against the package's PAX record. */
-const checkedSha1 = new WeakMap<ApkFile, Buffer>();
+const checkedSha1 = new WeakMap<ApkFile, Uint8Array>();
 
 /**
  * The SHA-1 of a file's content as {@link decodeApk} checked it, so that callers that
@@ -41,6 +42,14 @@ const checkedSha1 = new WeakMap<ApkFile, Buffer>();
  */
 export function checkedSha1Of(file: ApkFile): Uint8Array | undefined {
   return checkedSha1.get(file);
+}
+
+/**
+ * For the APK reader pool only (not exported from index.ts): `file` is the main thread's
+ * copy of a file whose SHA-1 a reader thread checked, so checkedSha1Of answers for it too.
+ */
+export function rememberCheckedSha1(file: ApkFile, sha1: Uint8Array): void {
+  checkedSha1.set(file, sha1);
 }
 
 function bad(where: string, why: string): KilnError {
@@ -119,6 +128,23 @@ function dataFiles(entries: readonly TarEntry[], where: string): ApkFile[] {
  * data stream, every file's SHA-1, and that no entry escapes the root.
  */
 export async function decodeApk(bytes: Uint8Array, options: ReadApkOptions, where = 'package'): Promise<DecodedApk> {
+  return decode(bytes, options, where, ON_POOL);
+}
+
+/**
+ * Where the blocking work (reading the file, inflating the data stream) runs: on libuv's
+ * thread pool, so that the main thread's event loop stays free; or in place on an APK
+ * reader thread, whose only job this is: a hop to the pool would leave it idle and take
+ * pool threads from the main thread's file I/O.
+ */
+type BlockingWork = {
+  readonly readFile: (path: string) => Buffer | Promise<Buffer>;
+  readonly inflateData: (compressed: Uint8Array, where: string) => GzipMember | Promise<GzipMember>;
+};
+const ON_POOL: BlockingWork = { readFile: (path) => readFile(path), inflateData: inflateSingleMemberAsync };
+const IN_PLACE: BlockingWork = { readFile: (path) => readFileSync(path), inflateData: (compressed, where) => inflateSingleMember(compressed, where) };
+
+async function decode(bytes: Uint8Array, options: ReadApkOptions, where: string, blocking: BlockingWork): Promise<DecodedApk> {
   // Signature and control first; the data stream is hashed before it is inflated, so
   // nothing from it is parsed unless .PKGINFO (which the signature covers) vouches for it.
   const sig = inflateMemberAt(bytes, 0, where);
@@ -151,20 +177,29 @@ export async function decodeApk(bytes: Uint8Array, options: ReadApkOptions, wher
   if (dataHash !== info.dataHash) {
     throw new KilnError('DIGEST_MISMATCH', `${where}: the data stream hashes to sha256 ${dataHash}, .PKGINFO datahash says ${info.dataHash}`);
   }
-  const dataMember = await inflateSingleMemberAsync(dataCompressed, `${where}: data`);
+  const dataMember = await blocking.inflateData(dataCompressed, `${where}: data`);
   const files = dataFiles(await readTar(dataMember.content, `${where}: data`), where);
   return { info, checksum: apkChecksumOf(controlMember.compressed), signedBy, files, scripts, size: bytes.byteLength };
 }
 
 export async function readApk(path: string, options: ReadApkOptions): Promise<DecodedApk> {
+  return read(path, options, ON_POOL);
+}
+
+/** {@link readApk} for an APK reader thread (apk-reader-thread.ts): file read and inflate block this thread. */
+export async function readApkOnThisThread(path: string, options: ReadApkOptions): Promise<DecodedApk> {
+  return read(path, options, IN_PLACE);
+}
+
+async function read(path: string, options: ReadApkOptions, blocking: BlockingWork): Promise<DecodedApk> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await blocking.readFile(path);
   } catch (e) {
     throw new KilnError('NOT_FOUND', `package ${path}: ${(e as Error).message}`, { cause: e });
   }
   // hashed here, from the very bytes verified and installed, rather than by reading the
   // file again later for the SBOM (another read, and not necessarily the same bytes)
   const fileSha256 = createHash('sha256').update(bytes).digest('hex');
-  return { ...(await decodeApk(bytes, options, path)), fileSha256 };
+  return { ...(await decode(bytes, options, path, blocking)), fileSha256 };
 }

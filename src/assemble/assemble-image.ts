@@ -6,7 +6,7 @@ import { buildImageIndex } from './build-image-index.ts';
 import { buildImageManifest } from './build-image-manifest.ts';
 import type { FsEntry } from './fs-entry.ts';
 import type { ImageSpec } from './image-spec.ts';
-import { writeLayer, type LayerInfo } from './write-layer.ts';
+import { writeLayer, type LayerInfo } from './layer/write-layer.ts';
 
 export type ArchRootfs = { readonly arch: Arch; readonly entries: readonly FsEntry[] };
 

@@ -1,4 +1,5 @@
 import { KilnError } from '../errors/index.ts';
+import type { CompressedRun } from './layer/standalone-run.ts';
 
 /**
  * One entry of a root filesystem, as the layer writer takes it. Paths are relative to
@@ -31,7 +32,17 @@ export type FsHardlink = { readonly kind: 'hardlink'; readonly path: string; rea
 export type FileContent =
   /** Read from the host when the layer is written (streamed, never held whole). */
   | { readonly kind: 'host'; readonly path: string }
-  | { readonly kind: 'bytes'; readonly data: Uint8Array };
+  | {
+      readonly kind: 'bytes';
+      readonly data: Uint8Array;
+      /**
+       * The content's standalone run when already made (the image builder prepares one
+       * for each large file of a package while reading it: layer/prepare-runs.ts); the
+       * layer takes it when made at its own level and format, else compresses the
+       * content itself, to the same bytes.
+       */
+      readonly compressed?: CompressedRun;
+    };
 
 /** An entry ready to be written: normalised path, in layer order, hardlinks after their file. */
 export type LayerEntry =

@@ -24,10 +24,13 @@
  *    deterministic tar+gzip layer (sorted, every mtime = SOURCE_DATE_EPOCH, no
  *    uname/gname, PAX only where ustar cannot hold an entry) and returns its descriptor
  *    and diff_id, streaming. Compression runs in 1 MiB blocks on several threads
- *    (parallel-gzip.ts) at zlib level DEFAULT_GZIP_LEVEL, with random-looking 64 KiB
- *    segments stored rather than deflated; the bytes do not depend on the thread count, but the gzip
- *    stream does depend on Node's bundled zlib, so the layer digest is reproducible for
- *    a given Node release while the diff_id (the tar) is reproducible everywhere.
+ *    (layer/parallel-gzip.ts) at zlib level DEFAULT_GZIP_LEVEL, with random-looking 64 KiB
+ *    segments stored rather than deflated. Each file of 64 KiB or more is compressed on
+ *    its own (layer/tar-segments.ts), so its compressed bytes can come from the layer
+ *    cache (`DeflateRunCache`, verified before use) in a later build. The bytes depend
+ *    neither on the thread count nor on the cache, but the gzip stream does depend on
+ *    Node's bundled zlib, so the layer digest is reproducible for a given Node release
+ *    while the diff_id (the tar) is reproducible everywhere.
  *
  * 3. OCI documents. `buildImageConfig`, `buildImageManifest` and `buildImageIndex` are
  *    pure (data in, canonical JSON bytes and descriptor out); `assembleImage` writes
@@ -72,8 +75,17 @@ export {
   normalizeEntryPath,
   comparePaths,
 } from './fs-entry.ts';
-export { writeLayer, tarStream, DEFAULT_GZIP_LEVEL, type BlobSink, type LayerOptions, type LayerInfo } from './write-layer.ts';
-export { parallelGzip, defaultGzipConcurrency, type ParallelGzipOptions } from './parallel-gzip.ts';
+export { writeLayer, tarStream, DEFAULT_GZIP_LEVEL, type BlobSink, type LayerOptions, type LayerInfo } from './layer/write-layer.ts';
+export { parallelGzip, defaultGzipConcurrency, type ParallelGzipOptions } from './layer/parallel-gzip.ts';
+export {
+  DeflateRunCache,
+  DEFAULT_LAYER_CACHE_BYTES,
+  type DeflateRunCacheOptions,
+  type DeflateRunCacheStats,
+  type DeflateRunKey,
+} from './layer/deflate-run-cache.ts';
+export { type CompressedRun } from './layer/standalone-run.ts';
+export { tarSegments, STANDALONE_MIN, type TarSegment } from './layer/tar-segments.ts';
 export { type JsonBlob } from './json-blob.ts';
 export { buildImageConfig, entrypointArgv, imageAnnotations, rfc3339, type ImageConfigInput } from './build-image-config.ts';
 export { buildImageManifest, type ImageManifestInput } from './build-image-manifest.ts';

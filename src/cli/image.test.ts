@@ -116,6 +116,25 @@ describe('kiln image build', () => {
     }
   });
 
+  test('the layer cache: under the state directory by default, where --layer-cache says, none with --no-layer-cache; one digest each way', async () => {
+    const entries = async (d: string): Promise<string[]> => ((await readdir(d, { recursive: true }).catch(() => [])) as string[]).filter((n) => n.includes('-l3-'));
+    // the first test's build filled the default cache (KILN_STATE is set above)
+    const defaultCache = join(work, 'state', 'cache', 'layers');
+    const kept = await entries(defaultCache);
+    // the static hello binary is the one file large enough to be compressed on its own
+    if (repo.staticBinary) assert.ok(kept.length >= 1, `entries in ${defaultCache}: ${kept.join(', ')}`);
+    const other = await mkdtemp(join(tmpdir(), 'kiln-image-cli-cache-'));
+    try {
+      const cache = join(other, 'cache');
+      for (const round of [1, 2]) assert.equal(digestOf(await build(join(work, 'hello.yaml'), `oci:${join(other, `out-${round}`)}:v1`, '--layer-cache', cache)), digest);
+      assert.deepEqual(await entries(cache), kept);
+      assert.equal(digestOf(await build(join(work, 'hello.yaml'), `oci:${join(other, 'out-none')}:v1`, '--no-layer-cache', '--state', join(other, 'state'))), digest);
+      assert.deepEqual(await readdir(join(other, 'state')).catch(() => []), ['keys'], 'no cache directory without a cache');
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   test('kiln copy into the embedded registry, and --output to a registry: skopeo inspects both', async () => {
     const registry = await startKilnRegistry();
     try {

@@ -7,6 +7,7 @@ import {
   attachImageEvidence,
   buildImage,
   DEFAULT_GZIP_LEVEL,
+  DeflateRunCache,
   encodeImageLockfile,
   ociPlatformOf,
   parseArch,
@@ -41,6 +42,8 @@ type BuildFlags = {
   readonly signKey?: string;
   readonly passphraseFile?: string;
   readonly state: string;
+  /** A directory, or false with --no-layer-cache; default <state>/cache/layers. */
+  readonly layerCache?: string | false;
 };
 
 /** kiln's builder id in provenance: the program and its version. */
@@ -66,7 +69,9 @@ export function registerImage(program: Command): void {
     .option('--sign-key <file>', 'ECDSA P-256 private key that signs the image and its attestations (default: $KILN_IMAGE_KEY, else <state>/keys/kiln-image.key, generated on first use)')
     .option('--passphrase-file <file>', 'file holding the signing key passphrase, when the key is encrypted')
     .option('--no-sign', 'publish without signature, SBOMs or provenance (kiln verify will fail on the image)')
-    .option('--state <dir>', 'state directory (for the default signing key)', process.env['KILN_STATE'] ?? '.kiln')
+    .option('--state <dir>', 'state directory (for the default signing key and the layer cache)', process.env['KILN_STATE'] ?? '.kiln')
+    .option('--layer-cache <dir>', 'where compressed large files are kept for later builds (default <state>/cache/layers; never changes the output)')
+    .option('--no-layer-cache', 'compress every file again, and keep nothing')
     .option('--json', 'print a JSON summary')
     .addHelpText(
       'after',
@@ -77,6 +82,11 @@ when everything succeeded: a new oci:DIR appears whole, an existing layout gains
 image (tagged TAG, and TAG-ARCH per platform) only at the end, and a registry gets
 blobs, then manifests, then the tag. SOURCE_DATE_EPOCH defaults to 0 (1970-01-01), so
 two builds of the same inputs give the same digest.
+
+Files of 64 KiB or more are compressed on their own and kept in the layer cache, so a
+rebuild compresses only what changed. What the cache holds is checked before use (it
+must decompress to exactly the file, by SHA-256), and a build gives the same bytes with
+or without it. The cache is trimmed to 2 GiB, least recently used first.
 
 Before publishing, the SBOM completeness check runs: every package in the image's
 lib/apk/db/installed is in the SBOMs at its version, and every file belongs to a
@@ -115,6 +125,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
   const startedOn = Math.floor(Date.now() / 1000);
 
   const work = await workDir(output);
+  const layerCache = flags.layerCache === false ? undefined : await DeflateRunCache.open(flags.layerCache ?? join(flags.state, 'cache', 'layers'));
   try {
     const layout = await OciLayout.open(join(work, 'layout'), { create: true });
     const identity = identityOf(output);
@@ -129,6 +140,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
       identity,
       toolVersion: KILN_VERSION,
       ...(gzipLevel !== undefined && { gzipLevel }),
+      ...(layerCache !== undefined && { layerCache }),
       ...(existingLock !== undefined && flags.lockfile !== undefined && { lock: { file: flags.lockfile, lockfile: existingLock } }),
     });
     for (const w of built.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -178,6 +190,8 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
     printSummary(config, { ...output, tag }, built, flags, lockAction, signing, evidence);
   } finally {
     await rm(work, { recursive: true, force: true });
+    // entries still being written, and trimming: a cache that cannot keep them costs only speed
+    await layerCache?.settle().catch(() => undefined);
   }
 }
 

@@ -2,11 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import type { ImageFacts } from '../../attest/index.ts';
+import { warmApkReaders } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import type { Digest, OciLayout } from '../../oci/index.ts';
 import { hostArch, type Arch } from '../arch.ts';
 import { assembleImage, type AssembledImage } from '../assemble-image.ts';
 import { archPackageEvidence, assertSbomComplete, imageFactsFor, supplierOf, type ArchPackageEvidence, type BuildInputFile, type ImageIdentity } from '../evidence/index.ts';
+import type { DeflateRunCache } from '../layer/deflate-run-cache.ts';
+import { DEFAULT_GZIP_LEVEL } from '../layer/write-layer.ts';
+import { warmLayerThreads } from '../layer/layer-threads.ts';
 import { loadImageConfig } from '../load-image-config.ts';
 import { buildRootfs, type BuiltRootfs } from './build-rootfs.ts';
 import { lockEntriesFor, imageLockfileOf, type ImageLockfile } from './image-lockfile.ts';
@@ -30,6 +34,8 @@ export type BuildImageInput = {
   readonly toolVersion?: string;
   /** zlib level of the layers (default DEFAULT_GZIP_LEVEL); part of the output, like every other input. */
   readonly gzipLevel?: number;
+  /** The layer cache: large files compressed by earlier builds (never changes the bytes). */
+  readonly layerCache?: DeflateRunCache;
 };
 
 export type BuiltImage = {
@@ -72,6 +78,10 @@ async function configFilesOf(top: string, files: readonly string[]): Promise<Bui
  * or the build fails here, before the caller publishes anything.
  */
 export async function buildImage(input: BuildImageInput): Promise<BuiltImage> {
+  // threads take ~50-150 ms to start: they start now, while the configuration and the
+  // indexes are read, rather than when the first package or block is handed to them
+  warmApkReaders();
+  warmLayerThreads();
   const { spec, files } = await loadImageConfig(input.configFile);
   const configDigest = await configDigestOf(files);
   const inputs = await resolveImageInputs(spec, input.configFile, { repos: input.repos, keyrings: input.keyrings });
@@ -93,6 +103,7 @@ export async function buildImage(input: BuildImageInput): Promise<BuiltImage> {
         keys: inputs.keys,
         configName,
         sourceDateEpoch: input.sourceDateEpoch,
+        layer: { level: input.gzipLevel ?? DEFAULT_GZIP_LEVEL, ...(input.layerCache !== undefined && { cache: input.layerCache }) },
         ...(input.lock !== undefined && { lock: lockEntriesFor(input.lock.lockfile, arch, input.lock.file) }),
       }),
     );

@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { after, before, describe, test } from 'node:test';
+import { constants, deflateRawSync } from 'node:zlib';
 import { encodeApk, parseApkVersion, writeApkIndex, type ApkIndexEntry } from '../../apk/index.ts';
 import { craftApk, dir, file, link } from '../../apk/test-fixtures.ts';
 import { KilnError } from '../../errors/index.ts';
+import { digestOf } from '../../oci/index.ts';
 import type { FsEntry } from '../fs-entry.ts';
 import { parseImageConfigYaml } from '../parse-image-config-yaml.ts';
+import { DeflateRunCache } from '../layer/deflate-run-cache.ts';
+import { writeLayer } from '../layer/write-layer.ts';
 import { buildRootfs, type BuiltRootfs } from './build-rootfs.ts';
+import type { LayerPreparation } from './read-packages.ts';
 import { ARCH, createTestRepo, MESSAGE, TEST_EPOCH, testImageConfig, type TestRepo } from './test-repo.ts';
 
 let repo: TestRepo;
@@ -22,7 +29,7 @@ after(async () => {
 });
 
 
-async function build(packages: readonly string[], options: { extra?: string; dirs?: readonly string[] } = {}): Promise<BuiltRootfs> {
+async function build(packages: readonly string[], options: { extra?: string; dirs?: readonly string[]; layer?: LayerPreparation } = {}): Promise<BuiltRootfs> {
   const { spec } = parseImageConfigYaml(testImageConfig(packages, options.extra), 'image.yaml');
   return buildRootfs({
     spec,
@@ -31,7 +38,14 @@ async function build(packages: readonly string[], options: { extra?: string; dir
     keys: new Map([[repo.key.keyName, repo.key.publicPem]]),
     configName: 'image.yaml',
     sourceDateEpoch: TEST_EPOCH,
+    ...(options.layer !== undefined && { layer: options.layer }),
   });
+}
+
+/** The digest of the layer the root filesystem makes. */
+async function layerDigest(r: BuiltRootfs): Promise<string> {
+  const sink = { putBlob: async (source: Readable | Uint8Array) => ({ digest: digestOf(source instanceof Uint8Array ? source : await buffer(source)), size: 0 }) };
+  return (await writeLayer(r.entries, sink, { sourceDateEpoch: TEST_EPOCH })).descriptor.digest;
 }
 
 function at(r: BuiltRootfs, path: string): FsEntry {
@@ -160,6 +174,34 @@ os-release:
     const v = await rejection(build(['tool>3']));
     assert.equal(v.code, 'UNSATISFIABLE');
     assert.match(v.message, /tool>3/);
+  });
+
+  test('the layer cache: runs prepared while reading, kept, found again, a tampered one refused; one layer digest throughout', async (t) => {
+    if (!repo.staticBinary) return t.skip('gcc -static is unavailable: no file is large enough to be compressed on its own');
+    const expected = await layerDigest(await build(['hello']));
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-layer-cache-'));
+    temps.push(dir);
+    const cache = await DeflateRunCache.open(join(dir, 'cache'));
+    const round = async (): Promise<BuiltRootfs> => {
+      const r = await build(['hello'], { layer: { level: 3, cache } });
+      assert.equal(await layerDigest(r), expected);
+      return r;
+    };
+    const cold = await round();
+    const hello = at(cold, 'usr/bin/hello');
+    assert.ok(hello.kind === 'file' && hello.content.kind === 'bytes' && hello.content.compressed !== undefined, 'the large file comes with its run');
+    assert.deepEqual(await cache.settle(), { hits: 0, misses: 1, refused: 0, kept: 1, keepFailures: 0, pruned: 0 });
+    await round();
+    assert.equal((await cache.settle()).hits, 1);
+    // plant a well-formed run of other bytes under the binary's entry
+    const [fan] = await readdir(cache.dir);
+    const [name] = await readdir(join(cache.dir, fan as string));
+    const planted = deflateRawSync(Buffer.alloc(hello.kind === 'file' && hello.content.kind === 'bytes' ? hello.content.data.length : 0, 0x90), { finishFlush: constants.Z_SYNC_FLUSH });
+    await writeFile(join(cache.dir, fan as string, name as string), Buffer.concat([planted, Buffer.from([1, 0, 0, 0xff, 0xff])]));
+    await round();
+    assert.deepEqual(await cache.settle(), { hits: 1, misses: 2, refused: 1, kept: 2, keepFailures: 0, pruned: 0 });
+    await round();
+    assert.equal((await cache.settle()).hits, 2, 'the good run replaced the planted one');
   });
 
   test('two packages with different files at one path: FILE_CONFLICT naming both', async () => {

@@ -15,7 +15,7 @@ import type { ImageSpec } from '../image-spec.ts';
 import { applyPathMutations } from './apply-path-mutations.ts';
 import { installPackages } from './install-packages.ts';
 import type { InstalledPackage } from './installed-db.ts';
-import { installOrder, readResolvedPackages } from './read-packages.ts';
+import { installOrder, readResolvedPackages, type LayerPreparation } from './read-packages.ts';
 import { RootfsTree } from './rootfs-tree.ts';
 import { addSystemFiles } from './system-files.ts';
 
@@ -33,6 +33,8 @@ export type BuildRootfsInput = {
   /** Rebuild exactly these packages (a lockfile) instead of solving. */
   readonly lock?: readonly ApkLockEntry[];
   readonly sourceDateEpoch: number;
+  /** For an image build: prepare the layer's compressed runs while the packages are read (see readResolvedPackages). */
+  readonly layer?: LayerPreparation;
 };
 
 export type BuiltRootfs = {
@@ -74,7 +76,7 @@ export async function buildRootfs(input: BuildRootfsInput): Promise<BuiltRootfs>
   const world = worldOf(input.spec, input.configName);
   const resolution = input.lock !== undefined ? resolveLocked(input.lock, repos, world) : solveApkWorld(world, repos);
   const order = installOrder(resolution.packages);
-  const packages = await readResolvedPackages(order, input.keys);
+  const packages = await readResolvedPackages(order, input.keys, input.layer);
   const tree = new RootfsTree();
   const installed = installPackages(tree, packages);
   addSystemFiles(tree, { spec: input.spec, arch: input.arch, installed, keys: input.keys, sourceDateEpoch: input.sourceDateEpoch });

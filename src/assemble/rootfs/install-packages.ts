@@ -2,11 +2,17 @@ import { createHash } from 'node:crypto';
 import { checkedSha1Of, satisfies, type ApkFile, type ApkIndexEntry, type DecodedApk } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import type { FsEntry } from '../fs-entry.ts';
+import type { CompressedRun } from '../layer/standalone-run.ts';
 import type { InstalledPackage, InstalledPath } from './installed-db.ts';
 import type { RootfsTree } from './rootfs-tree.ts';
 
 /** A chosen package with its verified contents, in install order. */
-export type PackageToInstall = { readonly entry: ApkIndexEntry; readonly apk: DecodedApk };
+export type PackageToInstall = {
+  readonly entry: ApkIndexEntry;
+  readonly apk: DecodedApk;
+  /** Compressed runs of its large files, prepared for an image layer while it was read. */
+  readonly runs?: ReadonlyMap<ApkFile, CompressedRun>;
+};
 
 type Owner = { readonly pkg: number; readonly pkgPath: string };
 
@@ -45,7 +51,7 @@ export function installPackages(tree: RootfsTree, packages: readonly PackageToIn
   const dropped = packages.map(() => new Set<string>()); // package paths a later package took over
   const recorded: InstalledPath[][] = packages.map(() => []);
 
-  packages.forEach(({ entry, apk }, index) => {
+  packages.forEach(({ entry, apk, runs }, index) => {
     const where = `package ${label(entry)}`;
     const contentOf = new Map<string, Uint8Array>();
     for (const f of apk.files) {
@@ -60,7 +66,7 @@ export function installPackages(tree: RootfsTree, packages: readonly PackageToIn
       }
       const path = tree.resolve(f.path, at);
       tree.ensureParents(path);
-      const incoming = toEntry(f, path, tree, at);
+      const incoming = toEntry(f, path, tree, at, runs?.get(f));
       const existing = tree.get(path);
       if (existing !== undefined) {
         const owner = owners.get(path);
@@ -109,10 +115,10 @@ function recordFile(out: InstalledPath[] | undefined, f: ApkFile, contentOf: Map
   out?.push({ kind: 'file', path: f.path, mode: mode & 0o7777, uid: f.uid, gid: f.gid, sha1: digest });
 }
 
-function toEntry(f: Exclude<ApkFile, { kind: 'directory' }>, path: string, tree: RootfsTree, at: string): FsEntry {
+function toEntry(f: Exclude<ApkFile, { kind: 'directory' }>, path: string, tree: RootfsTree, at: string, compressed: CompressedRun | undefined): FsEntry {
   switch (f.kind) {
     case 'file':
-      return { kind: 'file', path, mode: f.mode & 0o7777, uid: f.uid, gid: f.gid, content: { kind: 'bytes', data: f.content } };
+      return { kind: 'file', path, mode: f.mode & 0o7777, uid: f.uid, gid: f.gid, content: { kind: 'bytes', data: f.content, ...(compressed !== undefined && { compressed }) } };
     case 'symlink':
       return { kind: 'symlink', path, mode: 0o777, uid: f.uid, gid: f.gid, target: f.target };
     case 'hardlink': {

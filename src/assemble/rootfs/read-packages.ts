@@ -1,19 +1,37 @@
 import { join } from 'node:path';
-import { apkFileName, readApk, type ApkKeyring, type ApkResolvedPackage } from '../../apk/index.ts';
+import { apkFileName, readApkInWorker, readApkInWorkerThen, type ApkFile, type ApkKeyring, type ApkResolvedPackage, type DecodedApk } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
+import type { DeflateRunCache } from '../layer/deflate-run-cache.ts';
+import { PREPARE_RUNS_MODULE, unpackPreparedRuns, type PreparedRuns } from '../layer/prepare-runs.ts';
+import type { CompressedRun } from '../layer/standalone-run.ts';
 import type { PackageToInstall } from './install-packages.ts';
 
-/** Packages read at once: enough to keep the disks and inflate busy, bounded in memory. */
+/** What an image build wants prepared for its layer while the packages are read. */
+export type LayerPreparation = {
+  /** The layer's zlib level. */
+  readonly level: number;
+  readonly cache?: DeflateRunCache;
+};
+
+/**
+ * Packages asked for at once: enough that every reader thread has its next package
+ * waiting, bounded so that few finished packages wait in memory ahead of their turn.
+ */
 const CONCURRENCY = 4;
 
 /**
  * Reads each chosen package from its repository (`<dir>/<arch>/<name>-<version>.apk`)
  * and verifies it before anything uses it: the signature against `keys`, the datahash,
- * every file's SHA-1, no path that escapes the root ({@link readApk}), and that the
- * package is the one the signed index named, by its control checksum (`C:`), name and
- * version. Returns them in the order given.
+ * every file's SHA-1, no path that escapes the root ({@link readApkInWorker}: on reader
+ * threads, so the main thread only receives the results), and that the package is the
+ * one the signed index named, by its control checksum (`C:`), name and version. Returns
+ * them in the order given.
+ *
+ * With `layer` (an image build), each package's large files also get their compressed
+ * runs for the layer on the same reader thread (layer/prepare-runs.ts): from the layer
+ * cache when it holds a run that decompresses to exactly the file, else compressed there.
  */
-export async function readResolvedPackages(packages: readonly ApkResolvedPackage[], keys: ApkKeyring): Promise<PackageToInstall[]> {
+export async function readResolvedPackages(packages: readonly ApkResolvedPackage[], keys: ApkKeyring, layer?: LayerPreparation): Promise<PackageToInstall[]> {
   const out = new Array<PackageToInstall>(packages.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -22,7 +40,16 @@ export async function readResolvedPackages(packages: readonly ApkResolvedPackage
       const p = packages[i];
       if (p === undefined) continue;
       const file = join(p.repository.url, p.repository.arch, apkFileName(p.entry));
-      const apk = await readApk(file, { keys });
+      let apk: DecodedApk;
+      let runs: ReadonlyMap<ApkFile, CompressedRun> | undefined;
+      if (layer === undefined) apk = await readApkInWorker(file, { keys });
+      else {
+        const read = await readApkInWorkerThen(file, { keys }, { module: PREPARE_RUNS_MODULE, options: { level: layer.level, ...(layer.cache && { cacheDir: layer.cache.dir }) } });
+        apk = read.apk;
+        const prepared = read.after as PreparedRuns;
+        layer.cache?.record(prepared.stats);
+        runs = unpackPreparedRuns(apk, prepared);
+      }
       if (apk.checksum !== p.entry.checksum) {
         throw new KilnError(
           'DIGEST_MISMATCH',
@@ -32,7 +59,7 @@ export async function readResolvedPackages(packages: readonly ApkResolvedPackage
       if (apk.info.name !== p.entry.name || apk.info.version !== p.entry.version) {
         throw new KilnError('PACKAGE_INVALID', `${file}: holds ${apk.info.name}-${apk.info.version}, the index says ${p.entry.name}-${p.entry.version}`);
       }
-      out[i] = { entry: p.entry, apk };
+      out[i] = { entry: p.entry, apk, ...(runs !== undefined && { runs }) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, packages.length) }, worker));

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { buildImage, configDigestOf, loadImageConfig } from '../../assemble/index.ts';
+import { buildImage, configDigestOf, loadImageConfig, type DeflateRunCache } from '../../assemble/index.ts';
 import type { ImageSigningKey } from '../../attest/index.ts';
 import { OciLayout } from '../../oci/index.ts';
 import { diffPackageLists, digestPackages, recordPublication, type PackageRecord, type Schema, type Variant } from '../../store/index.ts';
@@ -33,6 +33,8 @@ export type ExecuteBuildInput = {
   readonly toolVersion: string;
   /** Installed from before the configuration's own repositories, as the resolver saw it. */
   readonly addedRepository?: AddedRepository;
+  /** The layer cache (never changes the image's bytes). */
+  readonly layerCache?: DeflateRunCache;
 };
 
 export type ExecutedBuild = {
@@ -70,6 +72,7 @@ export async function executeBuild(input: ExecuteBuildInput): Promise<ExecutedBu
       tag: layoutTag,
       identity: { name: image.name, repository: `${input.destination.host}/${input.destination.repository}` },
       toolVersion: input.toolVersion,
+      ...(input.layerCache !== undefined && { layerCache: input.layerCache }),
     });
     const digest = built.image.index.digest;
     const tags = planTags(input.history, { image: image.name, line: item.line, variant, primaryVersion: decision.primaryVersion, digest, at: now }, image.tags);

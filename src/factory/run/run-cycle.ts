@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { DeflateRunCache } from '../../assemble/index.ts';
 import type { ImageSigningKey } from '../../attest/index.ts';
 import { describeError } from '../../errors/index.ts';
 import type { Digest } from '../../oci/index.ts';
@@ -49,6 +50,8 @@ export type RunCycleInput = {
   readonly deferBuilds?: (item: PlannedItem) => void;
   /** Only these image versions (line and variant) of the plan; the others are neither run nor recorded. */
   readonly onlyItems?: readonly { readonly line: string; readonly variant: string }[];
+  /** The layer cache builds share (never changes an image's bytes). */
+  readonly layerCache?: DeflateRunCache;
 };
 
 /**
@@ -148,6 +151,7 @@ async function runItem(
       builderId: input.builderId,
       toolVersion: input.assemblerVersion,
       ...(input.addedRepository !== undefined && { addedRepository: input.addedRepository }),
+      ...(input.layerCache !== undefined && { layerCache: input.layerCache }),
     });
     history.push(done.publication);
     return {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { resolveImageSigningKey, type ImageSigningKeySource } from '../../assemble/index.ts';
+import { DeflateRunCache, resolveImageSigningKey, type ImageSigningKeySource } from '../../assemble/index.ts';
 import { KILN_VERSION } from '../../build/index.ts';
 import { KilnError } from '../../errors/index.ts';
 import { parseRegistryRef } from '../../oci/index.ts';
@@ -130,6 +130,7 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
       });
       return (await key).key;
     };
+    const layerCache = await layerCacheOf(config.stateDir);
     const results = await runCycle({
       db: store.db,
       catalog: catalog.images,
@@ -146,13 +147,34 @@ export async function runFactory(options: RunFactoryOptions): Promise<FactoryRun
       ...(options.onResult !== undefined && { onResult: options.onResult }),
       ...(options.deferBuilds !== undefined && { deferBuilds: options.deferBuilds }),
       ...(options.onlyItems !== undefined && { onlyItems: options.onlyItems }),
+      ...(layerCache !== undefined && { layerCache }),
     });
     const entryFiles = new Map(catalog.images.map((i) => [i.name, basename(i.file)]));
     return { cycleId, results: [...failedEntries, ...results], catalogErrors: catalog.errors, entryFiles };
   } finally {
+    await (await layerCacheOf(config.stateDir))?.settle();
     await registry?.close();
     if (options.database === undefined) await store.close();
   }
+}
+
+const layerCaches = new Map<string, Promise<DeflateRunCache | undefined>>();
+
+/**
+ * The state directory's layer cache (`<state>/cache/layers`), one per process: kiln
+ * serve and kiln worker run a cycle per job, and one object measures the cache's size
+ * once rather than at every job. Entries are written in the background; a cache that
+ * cannot keep them costs only speed.
+ */
+function layerCacheOf(stateDir: string): Promise<DeflateRunCache | undefined> {
+  const dir = join(stateDir, 'cache', 'layers');
+  let cache = layerCaches.get(dir);
+  if (cache === undefined) {
+    // a directory that cannot be made only means no cache: builds compress everything
+    cache = DeflateRunCache.open(dir).catch(() => undefined);
+    layerCaches.set(dir, cache);
+  }
+  return cache;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KilnError } from '../errors/index.ts';
+import { KilnError } from '../../errors/index.ts';
 
 /**
  * Tar headers written by hand rather than with tar-stream: every byte of a layer must be

@@ -8,8 +8,9 @@ import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { OciLayout, digestOf, type BlobInfo } from '../oci/index.ts';
-import { normalizeEntries, type FsEntry, type FsFile } from './fs-entry.ts';
+import { OciLayout, digestOf, type BlobInfo } from '../../oci/index.ts';
+import { normalizeEntries, type FsEntry, type FsFile } from '../fs-entry.ts';
+import { compressStandalone, type CompressedRun } from './standalone-run.ts';
 import { tarStream, writeLayer, type BlobSink } from './write-layer.ts';
 
 const EPOCH = 1_700_000_000;
@@ -98,6 +99,33 @@ describe('writeLayer', () => {
     assert.equal(one.descriptor.digest, three.descriptor.digest);
     assert.equal(one.diffId, digestOf(tar));
     assert.ok(gunzipSync(sinks[0]?.last ?? Buffer.alloc(0)).equals(tar), 'the layer unpacks to the tar, byte for byte');
+  });
+
+  test('entries that bring their compressed runs give the same layer as entries that do not', async () => {
+    const text = Buffer.from('a line of a text file in a package\n'.repeat(60_000));
+    const files: [string, Buffer][] = [
+      ['usr/bin/tool', Buffer.concat([text, randomBytes(200_000)])],
+      ['usr/lib/libbig.so', Buffer.concat([randomBytes(1_500_000), text])],
+      ['usr/share/doc/small', Buffer.from('under the standalone size\n'.repeat(100))],
+      ['usr/share/data.bin', text.subarray(0, 70_000)],
+    ];
+    const entriesWith = (run: (data: Buffer) => CompressedRun | undefined): FsEntry[] =>
+      files.map(([path, data]) => {
+        const compressed = run(data);
+        return { kind: 'file', path, mode: 0o644, uid: 0, gid: 0, content: { kind: 'bytes', data, ...(compressed !== undefined && { compressed }) } };
+      });
+    const plain = new MemorySink();
+    const reference = await writeLayer(entriesWith(() => undefined), plain, { sourceDateEpoch: EPOCH });
+    assert.ok(gunzipSync(plain.last).equals(await buffer(tarStream(entriesWith(() => undefined), EPOCH))));
+    const prepared = new MemorySink();
+    assert.deepEqual(await writeLayer(entriesWith((d) => compressStandalone(d, 3)), prepared, { sourceDateEpoch: EPOCH }), reference);
+    assert.ok(prepared.last.equals(plain.last));
+    // runs made at another level are compressed again at the layer's
+    const other = new MemorySink();
+    await writeLayer(entriesWith((d) => compressStandalone(d, 6)), other, { sourceDateEpoch: EPOCH });
+    assert.ok(other.last.equals(plain.last));
+    // GNU tar reads the layer with its standalone runs
+    assert.equal(tarList(gunzipSync(plain.last)).length, 9); // the four files and their five directories
   });
 
   test('the tar format is pinned: a known tree has a known diff_id', async () => {
