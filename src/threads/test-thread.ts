@@ -7,7 +7,13 @@ import { serveThreadJobs } from './thread-jobs.ts';
  * A worker module for thread-pool.test.ts: echoes, fails (with a plain error or a
  * KilnError), dies, waits, or tells the compile cache it runs with, on request.
  */
-export type TestJob = { readonly op: 'echo' | 'throw' | 'kiln-error' | 'exit' | 'sleep' | 'compile-cache'; readonly value: number; readonly bytes?: Uint8Array };
+export type TestJob = {
+  readonly op: 'echo' | 'throw' | 'kiln-error' | 'exit' | 'sleep' | 'compile-cache' | 'meet';
+  readonly value: number;
+  readonly bytes?: Uint8Array;
+  /** `meet`: a shared counter; the job returns once `value` jobs have arrived (or after 20 s). */
+  readonly meeting?: Int32Array;
+};
 export type TestReply = { readonly value: number; readonly thread: number; readonly bytes?: Uint8Array; readonly compileCacheDir?: string };
 
 serveThreadJobs<TestJob, TestReply>('test-thread.ts', async (job) => {
@@ -25,6 +31,14 @@ serveThreadJobs<TestJob, TestReply>('test-thread.ts', async (job) => {
     case 'compile-cache': {
       const compileCacheDir = getCompileCacheDir();
       return { reply: { value: job.value, thread: threadId, ...(compileCacheDir !== undefined && { compileCacheDir }) } };
+    }
+    case 'meet': {
+      const counter = job.meeting as Int32Array;
+      Atomics.add(counter, 0, 1);
+      Atomics.notify(counter, 0);
+      const until = Date.now() + 20_000;
+      for (let seen = Atomics.load(counter, 0); seen < job.value && Date.now() < until; seen = Atomics.load(counter, 0)) Atomics.wait(counter, 0, seen, 100);
+      return { reply: { value: Atomics.load(counter, 0), thread: threadId } };
     }
     case 'echo':
       break;

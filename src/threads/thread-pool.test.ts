@@ -10,8 +10,8 @@ import { ThreadPool } from './thread-pool.ts';
 
 const url = new URL('./test-thread.ts', import.meta.url);
 const pools: ThreadPool<TestJob, TestReply>[] = [];
-function pool(size = 2): ThreadPool<TestJob, TestReply> {
-  const p = new ThreadPool<TestJob, TestReply>({ url, name: 'test', size });
+function pool(size = 2, depth?: number): ThreadPool<TestJob, TestReply> {
+  const p = new ThreadPool<TestJob, TestReply>({ url, name: 'test', size, ...(depth !== undefined && { depth }) });
   pools.push(p);
   return p;
 }
@@ -34,14 +34,19 @@ async function runChild(lines: (dir: string) => readonly string[]): Promise<stri
 }
 
 describe('ThreadPool', () => {
-  test('runs jobs on several threads and answers each with its own reply', async () => {
+  test('runs jobs on several threads at once and answers each with its own reply', async () => {
     const p = pool(2);
     const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => p.run({ op: 'sleep', value: 10 + (i % 3) })));
     assert.deepEqual(
       replies.map((r) => r.value),
       Array.from({ length: 12 }, (_, i) => 10 + (i % 3)),
     );
-    assert.equal(new Set(replies.map((r) => r.thread)).size, 2);
+    // two jobs that each wait for the other: they can only both finish on two threads at once
+    // (one job per thread, so the second waits for the second thread however slowly it starts)
+    const meeting = new Int32Array(new SharedArrayBuffer(4));
+    const one = pool(2, 1);
+    const met = await Promise.all([1, 2].map(() => one.run({ op: 'meet', value: 2, meeting })));
+    assert.deepEqual(met.map((r) => r.value), [2, 2]);
   });
 
   test('moves buffers both ways instead of copying them', async () => {
