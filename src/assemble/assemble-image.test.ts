@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { OciLayout, parseManifest } from '../oci/index.ts';
 import { assembleImage, sourceDateEpochFrom } from './assemble-image.ts';
 import { buildImageConfig } from './build-image-config.ts';
 import type { FsEntry } from './fs-entry.ts';
 import { parseImageConfigYaml } from './parse-image-config-yaml.ts';
+import { tempDirs } from '../testing/index.ts';
 
 const run = promisify(execFile);
 const EPOCH = 1_700_000_000;
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'kiln-assemble-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('kiln-assemble-');
 
 const CONFIG = `contents:
   packages: [busybox]

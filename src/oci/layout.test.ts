@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { canonicalJsonBytes } from './canonical-json.ts';
 import { digestOf } from './digest.ts';
 import { OciLayout } from './layout.ts';
 import { MediaType } from './media-types.ts';
+import { tempDirs } from '../testing/index.ts';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'kiln-layout-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('kiln-layout-');
 
 describe('OCI image layout', () => {
   test('creates oci-layout and an empty index, and reopens it', async () => {

@@ -17,3 +17,4 @@ export {
   writeManifests,
 } from './random-image.ts';
 export { startKilnRegistry, kilnRegistryMissing } from './kiln-registry.ts';
+export { tempDirs } from './temp-dirs.ts';

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 import { DeflateRunCache, findRun, keepRun, type DeflateRunKey } from './deflate-run-cache.ts';
 import { FINAL_EMPTY_BLOCK, verifyRunEntry } from './verify-run-entry.ts';
+import { tempDirs } from '../../testing/index.ts';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'kiln-runs-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('kiln-runs-');
 
 const content = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `line ${i}\n`).join(''));
 /** A run as the layer makes one: raw deflate, sync-flushed, no final block. */

@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { OciLayout, digestOf, type BlobInfo } from '../../oci/index.ts';
 import { normalizeEntries, type FsEntry, type FsFile } from '../fs-entry.ts';
 import { compressStandalone, type CompressedRun } from './standalone-run.ts';
 import { tarStream, writeLayer, type BlobSink } from './write-layer.ts';
+import { tempDirs } from '../../testing/index.ts';
 
 const EPOCH = 1_700_000_000;
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'kiln-layer-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('kiln-layer-');
 
 /** Keeps the last blob in memory, so tests can look at its bytes. */
 class MemorySink implements BlobSink {
