@@ -237,3 +237,34 @@ void describe('APK reader wire format', () => {
     assert.deepEqual(checkedSha1s(again), checkedSha1s(read));
   });
 });
+
+void describe('after-read steps', () => {
+  const step = { module: new URL('./apk-after-read-fixture.ts', import.meta.url).href, options: { tag: 'x' } };
+  type Seen = { paths: string[]; options: unknown; bytes: Uint8Array };
+
+  void test('run on the package in the reader thread, and on the calling thread while the threads start: the same result', async () => {
+    const path = await put('after.apk', await craftApk([dir('etc'), file('etc/a', 'aaa'), file('etc/b', 'bb')], key));
+    const expected = { paths: ['etc', 'etc/a', 'etc/b'], options: { tag: 'x' }, size: 5 };
+    const onThread = new ApkReaderPool({ size: 1 });
+    const whileStarting = new ApkReaderPool({ size: 1, readWhileStarting: true });
+    try {
+      for (const p of [onThread, whileStarting]) {
+        const { apk, after } = await p.readThen(path, { keys }, step);
+        const seen = after as Seen;
+        assert.deepEqual({ paths: seen.paths, options: seen.options, size: new DataView(seen.bytes.buffer, seen.bytes.byteOffset).getUint32(0) }, expected);
+        assert.deepEqual(apk, await readApk(path, { keys }));
+      }
+    } finally {
+      await Promise.all([onThread.close(), whileStarting.close()]);
+    }
+  });
+
+  void test('a module without afterRead fails the read with USAGE; a refused package never reaches the step', async () => {
+    const good = await put('after-good.apk', await craftApk([dir('etc'), file('etc/a', 'a')], key));
+    const e = await errorOf(pool.readThen(good, { keys }, { module: new URL('./apk-reader-wire.ts', import.meta.url).href, options: {} }));
+    assert.equal(e.code, 'USAGE');
+    assert.match(e.message, /exports no afterRead function/);
+    const stranger = await put('after-stranger.apk', await craftApk([dir('etc'), file('etc/a', 'a')], otherKey));
+    assert.equal((await errorOf(pool.readThen(stranger, { keys }, step))).code, (await errorOf(readApk(stranger, { keys }))).code);
+  });
+});
