@@ -130,6 +130,13 @@ describe('kiln image build', () => {
       assert.deepEqual(await entries(cache), kept);
       assert.equal(digestOf(await build(join(work, 'hello.yaml'), `oci:${join(other, 'out-none')}:v1`, '--no-layer-cache', '--state', join(other, 'state'))), digest);
       assert.deepEqual(await readdir(join(other, 'state')).catch(() => []), ['keys'], 'no cache directory without a cache');
+      // a cache that cannot be made: an error when asked for, a warning when it is the default
+      await writeFile(join(other, 'a-file'), '');
+      const refused = await build(join(work, 'hello.yaml'), `oci:${join(other, 'out-bad')}:v1`, '--layer-cache', join(other, 'a-file', 'cache'));
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /layer cache .*a-file\/cache: cannot create the directory \(ENOTDIR\)/);
+      const warned = await build(join(work, 'hello.yaml'), `oci:${join(other, 'out-warned')}:v1`, '--state', join(other, 'a-file'));
+      assert.match(warned.stderr, /warning: layer cache .*: cannot create the directory \(ENOTDIR\); building without the layer cache/);
     } finally {
       await rm(other, { recursive: true, force: true });
     }

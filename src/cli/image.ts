@@ -125,7 +125,7 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
   const startedOn = Math.floor(Date.now() / 1000);
 
   const work = await workDir(output);
-  const layerCache = flags.layerCache === false ? undefined : await DeflateRunCache.open(flags.layerCache ?? join(flags.state, 'cache', 'layers'));
+  const layerCache = await openLayerCache(flags);
   try {
     const layout = await OciLayout.open(join(work, 'layout'), { create: true });
     const identity = identityOf(output);
@@ -192,6 +192,22 @@ async function runBuild(config: string, flags: BuildFlags): Promise<void> {
     await rm(work, { recursive: true, force: true });
     // entries still being written, and trimming: a cache that cannot keep them costs only speed
     await layerCache?.settle().catch(() => undefined);
+  }
+}
+
+/**
+ * The layer cache the flags ask for: none with --no-layer-cache; --layer-cache DIR must
+ * work (an error otherwise); the default under the state directory is only a speed-up,
+ * so a build goes on without it, saying why.
+ */
+async function openLayerCache(flags: BuildFlags): Promise<DeflateRunCache | undefined> {
+  if (flags.layerCache === false) return undefined;
+  if (flags.layerCache !== undefined) return DeflateRunCache.open(flags.layerCache);
+  try {
+    return await DeflateRunCache.open(join(flags.state, 'cache', 'layers'));
+  } catch (e) {
+    process.stderr.write(`warning: ${(e as Error).message}; building without the layer cache\n`);
+    return undefined;
   }
 }
 

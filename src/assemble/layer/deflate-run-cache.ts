@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, writevSync } from 'node:fs';
 import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KilnError } from '../../errors/index.ts';
 import type { CompressedRun } from './standalone-run.ts';
 import { FINAL_EMPTY_BLOCK, verifyRunEntry } from './verify-run-entry.ts';
 
@@ -117,7 +118,11 @@ export class DeflateRunCache {
   }
 
   static async open(dir: string, options: DeflateRunCacheOptions = {}): Promise<DeflateRunCache> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    } catch (cause) {
+      throw new KilnError('IO', `layer cache ${dir}: cannot create the directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause });
+    }
     return new DeflateRunCache(dir, options.maxBytes ?? DEFAULT_LAYER_CACHE_BYTES);
   }
 
