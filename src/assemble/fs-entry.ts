@@ -37,7 +37,7 @@ export type FileContent =
       readonly data: Uint8Array;
       /**
        * The content's standalone run when already made (the image builder prepares one
-       * for each large file of a package while reading it: layer/prepare-runs.ts); the
+       * for each large file of a package while reading it: layer-cache/prepare-runs.ts); the
        * layer takes it when made at its own level and format, else compresses the
        * content itself, to the same bytes.
        */

@@ -83,7 +83,7 @@ export {
   type DeflateRunCacheOptions,
   type DeflateRunCacheStats,
   type DeflateRunKey,
-} from './layer/deflate-run-cache.ts';
+} from './layer-cache/deflate-run-cache.ts';
 export { type CompressedRun } from './layer/standalone-run.ts';
 export { tarSegments, STANDALONE_MIN, type TarSegment } from './layer/tar-segments.ts';
 export { type JsonBlob } from './json-blob.ts';

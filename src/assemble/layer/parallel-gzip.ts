@@ -2,9 +2,8 @@ import { availableParallelism } from 'node:os';
 import { WINDOW } from './compress-block.ts';
 import { crc32Combine } from './crc32-combine.ts';
 import { compressOnThread, type CompressedBlock } from './layer-threads.ts';
-import { PIECE, RUN_FORMAT } from './standalone-run.ts';
+import { FINAL_EMPTY_BLOCK, PIECE, RUN_FORMAT } from './standalone-run.ts';
 import type { TarSegment } from './tar-segments.ts';
-import { FINAL_EMPTY_BLOCK } from './verify-run-entry.ts';
 
 /**
  * gzip in independent blocks, compressed side by side on the layer threads, the way
@@ -25,7 +24,7 @@ import { FINAL_EMPTY_BLOCK } from './verify-run-entry.ts';
 
 export type ParallelGzipOptions = {
   readonly level: number;
-  /** Blocks compressing at once; by default the CPU count. Never changes the bytes. */
+  /** Blocks in flight at once; by default two per layer thread. Never changes the bytes. */
   readonly concurrency?: number;
   /**
    * Told when a context segment's bytes are no longer read (its block and the next,

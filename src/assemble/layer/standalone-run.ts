@@ -17,6 +17,9 @@ export type CompressedRun = {
   readonly format: string;
 };
 
+/** An empty stored block with the final bit: ends a deflate stream (a layer, a cache entry), on a byte boundary. */
+export const FINAL_EMPTY_BLOCK: Readonly<Buffer> = Buffer.from([0x01, 0x00, 0x00, 0xff, 0xff]);
+
 /** Standalone content is compressed in blocks this large. Part of the format. */
 export const PIECE = 1024 * 1024;
 

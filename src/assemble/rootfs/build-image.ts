@@ -8,7 +8,7 @@ import type { Digest, OciLayout } from '../../oci/index.ts';
 import { hostArch, type Arch } from '../arch.ts';
 import { assembleImage, type AssembledImage } from '../assemble-image.ts';
 import { archPackageEvidence, assertSbomComplete, imageFactsFor, supplierOf, type ArchPackageEvidence, type BuildInputFile, type ImageIdentity } from '../evidence/index.ts';
-import type { DeflateRunCache } from '../layer/deflate-run-cache.ts';
+import type { DeflateRunCache } from '../layer-cache/deflate-run-cache.ts';
 import { DEFAULT_GZIP_LEVEL } from '../layer/write-layer.ts';
 import { warmLayerThreads } from '../layer/layer-threads.ts';
 import { loadImageConfig } from '../load-image-config.ts';

@@ -12,7 +12,7 @@ import { KilnError } from '../../errors/index.ts';
 import { digestOf } from '../../oci/index.ts';
 import type { FsEntry } from '../fs-entry.ts';
 import { parseImageConfigYaml } from '../parse-image-config-yaml.ts';
-import { DeflateRunCache } from '../layer/deflate-run-cache.ts';
+import { DeflateRunCache } from '../layer-cache/deflate-run-cache.ts';
 import { writeLayer } from '../layer/write-layer.ts';
 import { buildRootfs, type BuiltRootfs } from './build-rootfs.ts';
 import type { LayerPreparation } from './read-packages.ts';

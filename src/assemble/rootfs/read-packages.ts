@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { apkFileName, readApkInWorker, readApkInWorkerThen, type ApkFile, type ApkKeyring, type ApkResolvedPackage, type DecodedApk } from '../../apk/index.ts';
 import { KilnError } from '../../errors/index.ts';
-import type { DeflateRunCache } from '../layer/deflate-run-cache.ts';
-import { PREPARE_RUNS_MODULE, unpackPreparedRuns, type PreparedRuns } from '../layer/prepare-runs.ts';
+import type { DeflateRunCache } from '../layer-cache/deflate-run-cache.ts';
+import { PREPARE_RUNS_MODULE, unpackPreparedRuns, type PreparedRuns } from '../layer-cache/prepare-runs.ts';
 import type { CompressedRun } from '../layer/standalone-run.ts';
 import type { PackageToInstall } from './install-packages.ts';
 
@@ -28,7 +28,7 @@ const CONCURRENCY = 4;
  * them in the order given.
  *
  * With `layer` (an image build), each package's large files also get their compressed
- * runs for the layer on the same reader thread (layer/prepare-runs.ts): from the layer
+ * runs for the layer on the same reader thread (layer-cache/prepare-runs.ts): from the layer
  * cache when it holds a run that decompresses to exactly the file, else compressed there.
  */
 export async function readResolvedPackages(packages: readonly ApkResolvedPackage[], keys: ApkKeyring, layer?: LayerPreparation): Promise<PackageToInstall[]> {

@@ -3,8 +3,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, u
 import { lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../errors/index.ts';
-import type { CompressedRun } from './standalone-run.ts';
-import { FINAL_EMPTY_BLOCK, verifyRunEntry } from './verify-run-entry.ts';
+import { FINAL_EMPTY_BLOCK, type CompressedRun } from '../layer/standalone-run.ts';
+import { verifyRunEntry } from './verify-run-entry.ts';
 
 /**
  * The layer cache: standalone runs (standalone-run.ts) of large files from earlier

@@ -1,8 +1,8 @@
 import { isMarkedAsUntransferable } from 'node:worker_threads';
 import { checkedSha1Of, type AfterRead, type ApkFile, type DecodedApk } from '../../apk/index.ts';
 import { findRun, keepRun } from './deflate-run-cache.ts';
-import { compressStandalone, RUN_FORMAT, type CompressedRun } from './standalone-run.ts';
-import { STANDALONE_MIN } from './tar-segments.ts';
+import { compressStandalone, RUN_FORMAT, type CompressedRun } from '../layer/standalone-run.ts';
+import { STANDALONE_MIN } from '../layer/tar-segments.ts';
 
 /**
  * The image builder's after-read step (src/apk's AfterReadStep): on the APK reader

@@ -1,7 +1,5 @@
 import { crc32, inflateRawSync } from 'node:zlib';
-
-/** An empty stored block with the final bit: ends a deflate stream, on a byte boundary. */
-export const FINAL_EMPTY_BLOCK: Readonly<Buffer> = Buffer.from([0x01, 0x00, 0x00, 0xff, 0xff]);
+import { FINAL_EMPTY_BLOCK } from '../layer/standalone-run.ts';
 
 /** A run never needs more than this over its content (5 bytes per stored block, a sync flush per block). */
 function slack(size: number): number {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 import { DeflateRunCache, findRun, keepRun, type DeflateRunKey } from './deflate-run-cache.ts';
-import { FINAL_EMPTY_BLOCK, verifyRunEntry } from './verify-run-entry.ts';
+import { FINAL_EMPTY_BLOCK } from '../layer/standalone-run.ts';
+import { verifyRunEntry } from './verify-run-entry.ts';
 import { tempDirs } from '../../testing/index.ts';
 
 const tempDir = tempDirs('kiln-runs-');
