@@ -22,11 +22,21 @@ export function warmLayerThreads(): void {
  * moved there: posting a view would copy the whole buffer it is a view of (a package's
  * entire data stream for one of its files).
  */
-export async function compressOnThread(data: Uint8Array, dictionary: Uint8Array | undefined, level: number): Promise<CompressedBlock> {
+export function compressBlockOnThread(data: Uint8Array, dictionary: Uint8Array | undefined, level: number): Promise<CompressedBlock> {
   const own = new Uint8Array(data);
   const dict = dictionary !== undefined && dictionary.length > 0 ? new Uint8Array(dictionary) : undefined;
-  const reply = await layerThreads().run({ data: own, dictionary: dict, level }, dict === undefined ? [own.buffer] : [own.buffer, dict.buffer]);
-  return { bytes: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), crc: reply.crc, length: data.length };
+  return onThread({ kind: 'block', data: own, dictionary: dict, level }, dict === undefined ? [own.buffer] : [own.buffer, dict.buffer], data.length);
+}
+
+/** compressStandalone on a layer thread (the content copied and moved, as above). */
+export function compressStandaloneOnThread(content: Uint8Array, level: number): Promise<CompressedBlock> {
+  const own = new Uint8Array(content);
+  return onThread({ kind: 'standalone', data: own, level }, [own.buffer], content.length);
+}
+
+async function onThread(job: LayerJob, transfer: ArrayBuffer[], length: number): Promise<CompressedBlock> {
+  const reply = await layerThreads().run(job, transfer);
+  return { bytes: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), crc: reply.crc, length };
 }
 
 /** Compressed bytes with the CRC-32 and length of what they hold. */

@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { WINDOW } from './compress-block.ts';
 import { crc32Combine } from './crc32-combine.ts';
-import { compressOnThread, type CompressedBlock } from './layer-threads.ts';
-import { FINAL_EMPTY_BLOCK, PIECE, RUN_FORMAT } from './standalone-run.ts';
+import { compressBlockOnThread, compressStandaloneOnThread, type CompressedBlock } from './layer-threads.ts';
+import { FINAL_EMPTY_BLOCK, RUN_FORMAT } from './standalone-run.ts';
 import type { TarSegment } from './tar-segments.ts';
 
 /**
@@ -16,7 +16,7 @@ import type { TarSegment } from './tar-segments.ts';
  * - A `standalone` segment (one large file's content) is its standalone run
  *   (standalone-run.ts): taken as given when the segment brings one made at this level
  *   and format (the image builder prepares them while reading packages, from the layer
- *   cache or freshly compressed), else compressed here the same way.
+ *   cache or freshly compressed), else made on a layer thread by the same function.
  *
  * Output depends only on the segments, the level and zlib's own version, never on how
  * many blocks ran at once or where a run came from, so it stays deterministic.
@@ -46,10 +46,10 @@ export async function* parallelGzip(source: AsyncIterable<TarSegment>, options: 
   // mtime 0, XFL as zlib sets it for the level, OS 3 (unix) whatever the host.
   yield Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level === 1 ? 4 : 0, 3]);
   const slots = new Slots(concurrency);
-  const compress = async (data: Uint8Array, dictionary: Uint8Array | undefined): Promise<CompressedBlock> => {
+  const inSlot = async (work: () => Promise<CompressedBlock>): Promise<CompressedBlock> => {
     await slots.acquire();
     try {
-      return await compressOnThread(data, dictionary, level);
+      return await work();
     } finally {
       slots.release();
     }
@@ -77,13 +77,15 @@ export async function* parallelGzip(source: AsyncIterable<TarSegment>, options: 
     size += segment.bytes.length;
     let out: Promise<CompressedBlock>;
     if (segment.kind === 'context') {
-      out = compress(segment.bytes, previous?.subarray(Math.max(0, previous.length - WINDOW)));
+      const { bytes } = segment;
+      const dictionary = previous?.subarray(Math.max(0, previous.length - WINDOW));
+      out = inSlot(() => compressBlockOnThread(bytes, dictionary, level));
     } else {
       const given = segment.compressed;
       out =
         given !== undefined && given.level === level && given.format === RUN_FORMAT
           ? Promise.resolve({ bytes: given.bytes, crc: given.crc, length: segment.bytes.length })
-          : standaloneRun(segment.bytes, compress);
+          : inSlot(() => compressStandaloneOnThread(segment.bytes, level));
     }
     // awaited in order later; until then a failure must not count as unhandled
     out.catch(() => undefined);
@@ -97,18 +99,6 @@ export async function* parallelGzip(source: AsyncIterable<TarSegment>, options: 
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(size % 2 ** 32, 4);
   yield trailer;
-}
-
-/** A standalone segment's run, compressed on the layer threads (as standalone-run.ts does it on a reader thread). */
-async function standaloneRun(content: Uint8Array, compress: (data: Uint8Array, dictionary: Uint8Array | undefined) => Promise<CompressedBlock>): Promise<CompressedBlock> {
-  const pieces: Promise<CompressedBlock>[] = [];
-  for (let off = 0; off < content.length; off += PIECE) {
-    pieces.push(compress(content.subarray(off, off + PIECE), off === 0 ? undefined : content.subarray(off - WINDOW, off)));
-  }
-  const parts = await Promise.all(pieces);
-  let crc = 0;
-  for (const p of parts) crc = crc32Combine(crc, p.crc, p.length);
-  return { bytes: parts.length === 1 ? (parts[0] as CompressedBlock).bytes : Buffer.concat(parts.map((p) => p.bytes)), crc, length: content.length };
 }
 
 /** At most `size` blocks compressing at once; waiters go first come, first served. */

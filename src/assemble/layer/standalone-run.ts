@@ -21,7 +21,7 @@ export type CompressedRun = {
 export const FINAL_EMPTY_BLOCK: Readonly<Buffer> = Buffer.from([0x01, 0x00, 0x00, 0xff, 0xff]);
 
 /** Standalone content is compressed in blocks this large. Part of the format. */
-export const PIECE = 1024 * 1024;
+const PIECE = 1024 * 1024;
 
 /**
  * What a run's bytes depend on besides its content and level: the block format (bump
