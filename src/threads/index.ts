@@ -6,3 +6,4 @@
 export { ThreadPool, type JobLoss, type ThreadPoolOptions } from './thread-pool.ts';
 export { serveThreadJobs, type ThreadJobResult, type ThreadMessage } from './thread-jobs.ts';
 export type { PackedError } from './thread-errors.ts';
+export { movableBytes } from './movable-bytes.ts';

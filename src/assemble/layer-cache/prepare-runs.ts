@@ -1,5 +1,5 @@
-import { isMarkedAsUntransferable } from 'node:worker_threads';
 import { checkedSha1Of, type AfterRead, type ApkFile, type DecodedApk } from '../../apk/index.ts';
+import { movableBytes } from '../../threads/index.ts';
 import { findRun, keepRun } from './deflate-run-cache.ts';
 import { compressStandalone, RUN_FORMAT, type CompressedRun } from '../layer/standalone-run.ts';
 import { STANDALONE_MIN } from '../layer/tar-segments.ts';
@@ -35,18 +35,12 @@ export const afterRead: AfterRead = (apk, options) => {
   apk.files.forEach((f, index) => {
     if (f.kind !== 'file' || f.content.length < STANDALONE_MIN) return;
     const run = runOf(f, level, cacheDir, stats);
-    // each run in a buffer that may move: a fresh run is zlib's own; an entry as read may
-    // sit in Node's pool of small buffers, which must not move (Buffer.from would copy it
-    // into that pool again, hence a plain Uint8Array)
-    let bytes = run.bytes;
-    if (!(bytes.buffer instanceof ArrayBuffer) || isMarkedAsUntransferable(bytes.buffer) || bytes.buffer === f.content.buffer) {
-      const own = new Uint8Array(bytes);
-      bytes = Buffer.from(own.buffer, 0, own.length);
-    }
+    // a fresh run is zlib's own buffer; an entry as read may sit in Node's small-buffer pool
+    const bytes = movableBytes(run.bytes, f.content.buffer);
     let at = place.get(bytes.buffer);
     if (at === undefined) {
       at = buffers.length;
-      buffers.push(bytes.buffer as ArrayBuffer);
+      buffers.push(bytes.buffer);
       place.set(bytes.buffer, at);
     }
     runs.push({ file: index, buffer: at, offset: bytes.byteOffset, length: bytes.byteLength, crc: run.crc });

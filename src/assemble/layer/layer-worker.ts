@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { serveThreadJobs, type ThreadJobResult } from '../../threads/index.ts';
+import { movableBytes, serveThreadJobs, type ThreadJobResult } from '../../threads/index.ts';
 import { compressBlock } from './compress-block.ts';
 import { compressStandalone } from './standalone-run.ts';
 
@@ -18,7 +18,6 @@ export type LayerJobReply = { readonly bytes: Uint8Array; readonly crc: number }
 
 serveThreadJobs<LayerJob, LayerJobReply>('layer-worker.ts', (job): ThreadJobResult<LayerJobReply> => {
   const { bytes: out, crc } = job.kind === 'block' ? { bytes: compressBlock(job.data, job.dictionary, job.level), crc: crc32(job.data) } : compressStandalone(job.data, job.level);
-  // a buffer of its own, so that moving it takes nothing else along (Node pools small buffers)
-  const bytes = out.byteOffset === 0 && out.buffer.byteLength === out.length && out.buffer instanceof ArrayBuffer ? new Uint8Array(out.buffer) : new Uint8Array(out);
+  const bytes = movableBytes(out);
   return { reply: { bytes, crc }, transfer: [bytes.buffer] };
 });
